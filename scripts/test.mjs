@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// `npm test`: build dist/ (the CLI tests run the built command), run vitest, and end with the plain
+// line `N passed, N failed` that CI reads. `npm run test:oracles` runs test/oracles/** instead:
+// live checks against llvm-mc, clang-19, qemu-aarch64, Unicorn, cc and valgrind (they fail, not
+// skip, under CI=true when a tool is missing). Extra arguments go to vitest (e.g. a file filter).
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, existsSync } from 'node:fs';
+
+const args = process.argv.slice(2);
+const oracles = args.includes('--oracles');
+const rest = args.filter((a) => a !== '--oracles');
+const resultsFile = oracles ? '.vitest-oracles.json' : '.vitest-results.json';
+
+const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+if (build.status !== 0) {
+  console.log('build failed');
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+rmSync(resultsFile, { force: true });
+const vitestArgs = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${resultsFile}`];
+if (oracles) vitestArgs.push('--config', 'vitest.oracles.config.ts');
+const run = spawnSync('npx', [...vitestArgs, ...rest], { stdio: 'inherit' });
+
+let passed = 0;
+let failed = 0;
+if (existsSync(resultsFile)) {
+  const r = JSON.parse(readFileSync(resultsFile, 'utf8'));
+  passed = r.numPassedTests ?? 0;
+  failed = (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0) + (r.numRuntimeErrorTestSuites ?? 0);
+  rmSync(resultsFile, { force: true });
+} else {
+  failed = 1;
+}
+if (run.status !== 0 && failed === 0) failed = 1;
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
