@@ -1,0 +1,215 @@
+// Backend-independent pieces of the BPF JITs: the instruction model codegen accepts, the symbol
+// names the pipeline resolves, the per-instruction offset table, and constant blinding.
+//
+// Invariants:
+// - codegen stays pure (DEVELOPERS.md): it sees decoded instructions plus options and returns bytes,
+//   relocations and tables; every address it needs (helpers, region tables, stack limit) is a
+//   symbol the pipeline resolves at CodeBuffer.finish against the final ROX address.
+// - `JitInsn` is structurally the front end's BpfInsn (jit/bpf/isa.ts) plus `origin`: the index of
+//   the original instruction it came from (blinding expands one instruction into several).
+// - Every lddw reaching a backend is a plain 64-bit constant (src 0): the pipeline resolves map
+//   references to their addresses before codegen (and before blinding, so they are blinded too).
+// - Constant blinding (kernel/bpf/core.c bpf_jit_blind_constants / bpf_jit_blind_insn) rewrites a
+//   copy: every ALU/JMP/ST immediate becomes `AX = imm ^ rnd; AX ^= rnd; op dst, AX`, both lddw
+//   halves likewise, `mov dst, 0` becomes `xor dst, dst`; jump and local-call distances are
+//   recomputed over the expanded program. AX is register 11, a backend scratch register.
+
+import { Rng } from '../../support/rng.js';
+import { JitboxError } from '../../support/errors.js';
+
+export interface JitInsn {
+  opcode: number;
+  dst: number;
+  src: number;
+  off: number;
+  imm: number;
+  imm2?: number;
+  slot: number;
+  /** Index of the original instruction (set by `withOrigins` / blinding). */
+  origin?: number;
+}
+
+/** Register number of the blinding scratch register in a blinded program. */
+export const BPF_REG_AX = 11;
+export const BPF_JIT_STACK_FRAME = 512;
+
+/** Symbols a backend refers to; the pipeline maps each to an address. */
+export const SYM = {
+  helper: (id: number): string => `bpf:helper:${id}`,
+  callx: 'bpf:callx',
+  memFault: 'bpf:mem-fault',
+  depthFault: 'bpf:depth-fault',
+  regionsRead: 'bpf:regions-read',
+  regionsWrite: 'bpf:regions-write',
+  regionsProgArray: 'bpf:regions-prog-array',
+  stackLimit: 'bpf:stack-limit',
+} as const;
+
+/** Why control reached a host function from a call site in the image. */
+export type SiteKind = 'helper' | 'callx' | 'mem-read' | 'mem-write' | 'depth' | 'prog-array';
+
+/** Linux MAX_TAIL_CALL_CNT (include/linux/bpf.h, v5.17+). */
+export const MAX_TAIL_CALL_CNT = 33;
+
+/** A call into a host function: `ret` is the image offset of the return address. */
+export interface JitSite {
+  ret: number;
+  /** Original instruction index. */
+  insn: number;
+  kind: SiteKind;
+  /** Access length for memory checks. */
+  len: number;
+}
+
+export interface BpfCodegenOptions {
+  /** Start instruction indices of the functions, 0 first (the verifier's `functions`, as indices). */
+  functions: readonly number[];
+  /** Original instruction indices whose memory access is proven in bounds (no runtime check). */
+  proven?: ReadonlySet<number>;
+  /** Emit runtime memory checks for unproven accesses (default true). */
+  memoryChecks?: boolean;
+  /** ENDBR64 / BTI landing pads at the entry (and tail-call landing point). */
+  landingPads?: boolean;
+  /** Helper id of bpf_tail_call: such calls become inline tail calls (main function only). */
+  tailCallHelper?: number;
+  /** Address of a symbol, for reach decisions; undefined when unknown. */
+  symbolAddress(symbol: string): number | undefined;
+  /** Every address the image may be placed at lies in [lo, hi): reach is decided for the whole range. */
+  imageRange: { lo: number; hi: number };
+}
+
+export interface BpfCodegenResult {
+  bytes: Uint8Array;
+  /** Image offset of each original instruction's first native instruction; [n] = end of code. */
+  insnOffsets: Int32Array;
+  sites: JitSite[];
+  relocations: { kind: string; symbol: string; offset: number; target: number }[];
+  labels: Map<string, number>;
+  /** Number of native instructions is not tracked; bytes of code (without out-of-line stubs). */
+  codeSize: number;
+}
+
+export class BpfJitError extends JitboxError {
+  constructor(insn: number, text: string, reason: string) {
+    super('bpf-jit', `BPF JIT: instruction ${insn} (${text}): ${reason}`, { insn, text, reason });
+  }
+}
+
+/** Give every instruction its own index as origin. */
+export function withOrigins<T extends Omit<JitInsn, 'origin'>>(insns: readonly T[]): JitInsn[] {
+  return insns.map((i, k) => ({ ...i, origin: k }));
+}
+
+// ---- Constant blinding ---------------------------------------------------------------------------
+
+const CLS_ALU = 0x04, CLS_JMP = 0x05, CLS_JMP32 = 0x06, CLS_ALU64 = 0x07, CLS_ST = 0x02;
+
+function alu(cls: number, op: number, x: boolean, dst: number, src: number, imm: number, off = 0): Omit<JitInsn, 'slot'> {
+  return { opcode: cls | op | (x ? 0x08 : 0), dst, src, off, imm };
+}
+
+/**
+ * Blind every user immediate of `insns` (which carry origins). Returns a new program with slots and
+ * branch distances recomputed; `rng` supplies one random 32-bit value per blinded constant.
+ */
+export function blindConstants(insns: readonly JitInsn[], rng: Rng): JitInsn[] {
+  const out: Omit<JitInsn, 'slot'>[][] = [];
+  for (const i of insns) {
+    const origin = i.origin ?? 0;
+    const cls = i.opcode & 7;
+    const op = i.opcode & 0xf0;
+    const x = (i.opcode & 0x08) !== 0;
+    const rnd = rng.u32() | 0;
+    const seq: Omit<JitInsn, 'slot'>[] = [];
+    if ((cls === CLS_ALU || cls === CLS_ALU64) && !x && op !== 0x80 && op !== 0xd0) {
+      if (op === 0xb0 && i.imm === 0) seq.push(alu(cls, 0xa0, true, i.dst, i.dst, 0));
+      else {
+        seq.push(alu(cls, 0xb0, false, BPF_REG_AX, 0, i.imm ^ rnd));
+        seq.push(alu(cls, 0xa0, false, BPF_REG_AX, 0, rnd));
+        seq.push(alu(cls, op, true, i.dst, BPF_REG_AX, 0, i.off));
+      }
+    } else if ((cls === CLS_JMP || cls === CLS_JMP32) && !x && op !== 0x00 && op !== 0x80 && op !== 0x90) {
+      seq.push(alu(cls === CLS_JMP ? CLS_ALU64 : CLS_ALU, 0xb0, false, BPF_REG_AX, 0, i.imm ^ rnd));
+      seq.push(alu(cls === CLS_JMP ? CLS_ALU64 : CLS_ALU, 0xa0, false, BPF_REG_AX, 0, rnd));
+      seq.push({ opcode: i.opcode | 0x08, dst: i.dst, src: BPF_REG_AX, off: i.off, imm: 0 });
+    } else if (cls === CLS_ST && (i.opcode & 0xe0) === 0x60) {
+      seq.push(alu(CLS_ALU64, 0xb0, false, BPF_REG_AX, 0, i.imm ^ rnd));
+      seq.push(alu(CLS_ALU64, 0xa0, false, BPF_REG_AX, 0, rnd));
+      seq.push({ opcode: (i.opcode & ~7) | 0x03, dst: i.dst, src: BPF_REG_AX, off: i.off, imm: 0 });
+    } else if (i.opcode === 0x18) {
+      const rnd2 = rng.u32() | 0;
+      seq.push(alu(CLS_ALU64, 0xb0, false, BPF_REG_AX, 0, (i.imm2 ?? 0) ^ rnd));
+      seq.push(alu(CLS_ALU64, 0xa0, false, BPF_REG_AX, 0, rnd));
+      seq.push(alu(CLS_ALU64, 0x60, false, BPF_REG_AX, 0, 32));
+      seq.push(alu(CLS_ALU64, 0xb0, true, i.dst, BPF_REG_AX, 0));
+      seq.push(alu(CLS_ALU, 0xb0, false, BPF_REG_AX, 0, i.imm ^ rnd2));
+      seq.push(alu(CLS_ALU, 0xa0, false, BPF_REG_AX, 0, rnd2));
+      seq.push(alu(CLS_ALU64, 0x40, true, i.dst, BPF_REG_AX, 0));
+    } else {
+      const { slot: _slot, ...rest } = i;
+      seq.push(rest);
+    }
+    for (const s of seq) s.origin = origin;
+    out.push(seq);
+  }
+  // New slot of each original instruction's first replacement; branch distances are remapped.
+  const newSlotOfOld = new Map<number, number>();
+  let slot = 0;
+  out.forEach((seq, k) => {
+    newSlotOfOld.set((insns[k] as JitInsn).slot, slot);
+    for (const s of seq) slot += s.opcode === 0x18 ? 2 : 1;
+  });
+  newSlotOfOld.set(insnsEndSlot(insns), slot);
+  const result: JitInsn[] = [];
+  slot = 0;
+  out.forEach((seq, k) => {
+    const orig = insns[k] as JitInsn;
+    for (let j = 0; j < seq.length; j++) {
+      const s = seq[j] as Omit<JitInsn, 'slot'>;
+      const n: JitInsn = { ...s, slot };
+      if (j === seq.length - 1) {
+        const target = branchTargetSlot(orig);
+        if (target !== null) {
+          const nt = newSlotOfOld.get(target);
+          if (nt === undefined) throw new BpfJitError(k, `opcode 0x${orig.opcode.toString(16)}`, `branch target slot ${target} is not an instruction`);
+          if (isLongJump(n)) n.imm = nt - slot - 1;
+          else n.off = nt - slot - 1;
+        }
+      }
+      result.push(n);
+      slot += s.opcode === 0x18 ? 2 : 1;
+    }
+  });
+  return result;
+}
+
+function insnsEndSlot(insns: readonly JitInsn[]): number {
+  const last = insns[insns.length - 1];
+  return last ? last.slot + (last.opcode === 0x18 ? 2 : 1) : 0;
+}
+
+function isLongJump(i: JitInsn): boolean {
+  return i.opcode === 0x06 || (i.opcode === 0x85 && i.src === 1);
+}
+
+/** Target slot of a jump or local call, or null. */
+export function branchTargetSlot(i: JitInsn): number | null {
+  const cls = i.opcode & 7;
+  if (cls !== CLS_JMP && cls !== CLS_JMP32) return null;
+  const op = i.opcode & 0xf0;
+  if (i.opcode === 0x85) return i.src === 1 ? i.slot + 1 + i.imm : null;
+  if (op === 0x90 || op === 0x80) return null;
+  if (i.opcode === 0x06) return i.slot + 1 + i.imm;
+  if (cls === CLS_JMP32 && op === 0x00) return null;
+  return i.slot + 1 + i.off;
+}
+
+/** Little-endian 4-byte patterns of a program's 32-bit immediates (for blinding checks). */
+export function immediatePatterns(insns: readonly JitInsn[]): number[] {
+  const out: number[] = [];
+  for (const i of insns) {
+    out.push(i.imm | 0);
+    if (i.opcode === 0x18) out.push((i.imm2 ?? 0) | 0);
+  }
+  return out;
+}

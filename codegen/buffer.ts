@@ -1,0 +1,630 @@
+// CodeBuffer: the one buffer both assemblers write into. It owns bytes, labels, label uses (fixups),
+// x86 relaxable branches, arm64 veneers and relocations against external symbols. Modelled on
+// Cranelift's MachBuffer (cranelift/codegen/src/machinst/buffer.rs); this header is its design doc.
+//
+// Streams and offsets
+// - Bytes are appended to a growing Uint8Array (the *linear stream*). `put8/16/32/64pair/putBytes`
+//   never allocate per call. Encoders write straight into it (no per-instruction arrays).
+// - An x86 jmp/jcc to a label is not written into the linear stream: `emitRelaxable` records a
+//   *relaxable item* at the current linear position. Its size (2 or 5/6 bytes) is decided at
+//   `finish`. Every label binding, label use and relocation remembers how many relaxable items came
+//   before it, so its final offset is `linear offset + sizes of the items before it`.
+// - `length` is the final size of everything emitted so far when no relaxable item is pending (always
+//   so on arm64); otherwise it counts each item at its minimum size (2, or 5/6 if forced rel32): a
+//   lower bound. `linearLength` is the offset in the linear stream, which `field`/`at` refer to.
+// - Encoders on the hot path write through `writable(n)` + `commit(end)`; `truncate` undoes a failed
+//   emit but refuses to cut anything a label, use or item refers to.
+//
+// Labels
+// - `newLabel(name?)` creates an unbound label; names are unique per buffer (a duplicate is an error).
+//   `bind(label)` binds it at the current position (after every item emitted so far); binding twice
+//   throws LabelAlreadyBoundError. A label still unbound at `finish` throws UnboundLabelError naming it.
+//
+// Label uses (fixups)
+// - `useLabel(label, kind, opts)` records that a PC-relative field refers to `label`. The field lives at
+//   linear offset `opts.field` (default: `linearLength`, i.e. call it *before* writing the placeholder
+//   field; pass `linearLength - size` to attach it to a field just written). The distance is
+//   measured from `origin` = field + `kind.originFromField` unless `opts.origin` is given (x86: the end
+//   of the instruction, which for rel8/rel32 is the end of the field unless an immediate follows;
+//   arm64: the instruction itself, originFromField = 0).
+// - A `LabelUseKind` declares its reach as data: `minDelta..maxDelta`, `align` (the distance must be
+//   a multiple), the field size, and `patch(bytes, fieldOffset, useAddress, targetAddress)` writing the
+//   resolved field into the final image (arm64 kinds OR their immediate into the placeholder word).
+//   `distance(useAddress, targetAddress)` defaults to target - use; ADRP overrides it with the page
+//   difference. Checks and patching use FINAL addresses: `base + final offset`.
+// - Out of reach: BranchRangeError naming the label (or symbol), kind, distance and reach, unless the
+//   use asked for a veneer (below). Nothing is ever silently truncated.
+//
+// x86 branch relaxation (finish, step 1)
+//   Every relaxable item starts short (rel8: `eb cb` / `7x cb`) unless forced long. Repeat: lay out all
+//   items with their current sizes; every short item whose rel8 distance (target - end of the item)
+//   lies outside [-128, 127] grows to rel32 (`e9 cd` / `0f 8x cd`); until a pass grows nothing. Sizes
+//   only grow, and growing an item never shortens any distance, so an item that needed rel32 keeps
+//   needing it: the loop ends after at most (items + 1) passes at the least fixed point. (Linux's
+//   bpf_jit_comp.c runs the mirror image: start long, shrink until stable, pad with NOPs from pass 15;
+//   starting short avoids the padding because growth is monotone.) Items forced `rel8` that do not fit
+//   throw BranchRangeError. Distances between labels do not depend on `base`, so the layout does not.
+//
+// Veneers (arm64, finish step 3)
+//   A use or relocation created with `veneer: emitter` that is out of reach is redirected: the buffer
+//   calls `emitter(buffer, targetAddress)` once per distinct target with the buffer positioned at the
+//   end of the code (aligned to 4), the emitter appends a sequence that reaches the absolute target
+//   (e.g. movz/movk x16 + br x16), and the original field is patched to reach the veneer instead. The
+//   veneer is appended to the buffer for good; if even the veneer is out of reach, BranchRangeError.
+//   Emitters may add label uses and relocations but no relaxable items. Because veneers sit after
+//   the code, they serve targets outside the image (kernel helpers beyond ±128 MiB) and targets
+//   behind the use; an in-image forward target out of reach needs an island emitted by the caller.
+//
+// Relocations
+//   `addReloc({kind, symbol, addend, at})` patches the field at linear offset `at` (default:
+//   linearLength) with `resolve(symbol) + addend` measured by `kind` from the field's origin. `finish`
+//   returns every relocation with its final field offset and resolved address, so a loader can audit
+//   or re-apply them (the kernel's x86 BPF JIT emits `call rel32` to helpers in kernel text this way).
+//
+// finish({ base, resolve }) -> { bytes, labels, relocations }: bytes is a new staging array (RW view);
+// every displacement in it is already correct for code that will run at `base` (the ROX address).
+
+import { InvalidArgumentError, JitboxError, UnsupportedError } from '../support/errors.js';
+import { type VAddr, hexAddr } from '../support/u64.js';
+
+export type CodeArch = 'x86_64' | 'arm64';
+
+export interface Label {
+  readonly id: number;
+  readonly name: string;
+}
+
+export interface LabelUseKind {
+  /** Stable name used in errors, e.g. "x86.rel32", "arm64.imm26". */
+  readonly name: string;
+  /** Bytes of the field that `patch` writes (x86 rel8 = 1, rel32 = 4, arm64 instruction word = 4). */
+  readonly fieldSize: number;
+  /** Where distances are measured from, relative to the field start (x86: fieldSize; arm64: 0). */
+  readonly originFromField: number;
+  /** Smallest and largest distance the field can hold (bytes, after `distance`). */
+  readonly minDelta: number;
+  readonly maxDelta: number;
+  /** The distance must be a multiple of this (arm64 branches: 4; x86: 1). */
+  readonly align: number;
+  /** Distance to check and encode; default target - use. ADRP: page(target) - page(use). */
+  distance?(useAddress: VAddr, targetAddress: VAddr): number;
+  /** Write the resolved field. `useAddress` is base + origin; both addresses are final. */
+  patch(bytes: Uint8Array, fieldOffset: number, useAddress: VAddr, targetAddress: VAddr): void;
+}
+
+/** Appends a sequence that reaches `targetAddress` from anywhere (arm64 long-branch veneer). */
+export type VeneerEmitter = (buf: CodeBuffer, targetAddress: VAddr) => void;
+
+export interface LabelUseOptions {
+  /** Linear offset of the field (default: linearLength). */
+  field?: number;
+  /** Linear offset distances are measured from (default: field + kind.originFromField). */
+  origin?: number;
+  /** Redirect through a veneer instead of failing when out of reach. */
+  veneer?: VeneerEmitter;
+  /** The instruction using the label, for error messages (default: the kind's name). */
+  insn?: string;
+}
+
+export interface RelocSpec {
+  kind: LabelUseKind;
+  symbol: string;
+  addend?: number;
+  /** Linear offset of the field (default: linearLength). */
+  at?: number;
+  origin?: number;
+  veneer?: VeneerEmitter;
+}
+
+export interface ResolvedRelocation {
+  kind: string;
+  symbol: string;
+  addend: number;
+  /** Final offset of the field in `bytes`. */
+  offset: number;
+  /** resolve(symbol) + addend. */
+  target: VAddr;
+  /** Set when the field was redirected through a veneer at this final offset. */
+  veneer?: number;
+}
+
+export interface FinishOptions {
+  /** Final (ROX) address of byte 0. */
+  base: VAddr;
+  /** Address of an external symbol; return undefined when unknown. */
+  resolve?(symbol: string): VAddr | undefined;
+}
+
+export interface FinishedCode {
+  bytes: Uint8Array;
+  labels: Map<string, number>;
+  relocations: ResolvedRelocation[];
+}
+
+/** A relaxable x86 branch: opcode bytes for the rel8 and rel32 forms (the field follows them). */
+export interface RelaxableBranch {
+  /** Mnemonic for errors, e.g. "jmp", "jne". */
+  readonly name: string;
+  readonly short: readonly number[];
+  readonly long: readonly number[];
+}
+
+export type RelaxForce = 'auto' | 'rel8' | 'rel32';
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+export class BranchRangeError extends JitboxError {
+  constructor(target: string, kind: string, distance: number, minDelta: number, maxDelta: number, at: number, align = 1) {
+    const misaligned = align > 1 && distance % align !== 0;
+    super(
+      'branch-range',
+      `${kind} use of ${target} at offset ${at}: distance ${distance} ` +
+        (misaligned ? `is not a multiple of ${align}` : `is out of reach [${minDelta}, ${maxDelta}]`),
+      { target, kind, distance, minDelta, maxDelta, offset: at, align },
+    );
+  }
+}
+
+export class UnboundLabelError extends JitboxError {
+  constructor(label: Label, uses: number, firstBy: string, firstAt: number) {
+    super('unbound-label', `label "${label.name}" is used ${uses} time(s) (first by ${firstBy} at linear offset ${firstAt}) but never bound`, {
+      label: label.name,
+      uses,
+      instruction: firstBy,
+      offset: firstAt,
+    });
+  }
+}
+
+export class LabelAlreadyBoundError extends JitboxError {
+  constructor(label: Label, at: number) {
+    super('label-bound', `label "${label.name}" is already bound (at linear offset ${at})`, { label: label.name, offset: at });
+  }
+}
+
+export class DuplicateLabelError extends JitboxError {
+  constructor(name: string) {
+    super('duplicate-label', `label name "${name}" is already used in this buffer`, { label: name });
+  }
+}
+
+export class UnresolvedSymbolError extends JitboxError {
+  constructor(symbol: string, at: number) {
+    super('unresolved-symbol', `relocation at offset ${at} refers to unknown symbol "${symbol}"`, { symbol, offset: at });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generic absolute kinds (both arches): the field holds the target address itself.
+
+function writeLE32(bytes: Uint8Array, at: number, v: number): void {
+  bytes[at] = v & 0xff;
+  bytes[at + 1] = (v >>> 8) & 0xff;
+  bytes[at + 2] = (v >>> 16) & 0xff;
+  bytes[at + 3] = (v >>> 24) & 0xff;
+}
+
+/** 64-bit absolute address (x86 movabs imm64, arm64 literal pool .quad). */
+export const ABS64: LabelUseKind = {
+  name: 'abs64',
+  fieldSize: 8,
+  originFromField: 0,
+  minDelta: -(2 ** 63),
+  maxDelta: 2 ** 63,
+  align: 1,
+  distance: (_use, target) => target,
+  patch(bytes, at, _use, target) {
+    writeLE32(bytes, at, target >>> 0);
+    writeLE32(bytes, at + 4, Math.floor(target / 0x100000000) >>> 0);
+  },
+};
+
+/** 32-bit absolute address sign-extended to 64 (x86 `mov r64, simm32`: kernel top 2 GiB). */
+export const ABS32S: LabelUseKind = {
+  name: 'abs32s',
+  fieldSize: 4,
+  originFromField: 0,
+  minDelta: -(2 ** 31),
+  maxDelta: 2 ** 31 - 1,
+  align: 1,
+  distance: (_use, target) => target,
+  patch(bytes, at, _use, target) {
+    writeLE32(bytes, at, target >>> 0);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+
+interface LabelState {
+  label: Label;
+  pos: number; // linear offset, -1 while unbound
+  items: number; // relaxable items emitted before the binding
+  uses: number;
+  firstBy: string;
+  firstAt: number;
+}
+
+interface Use {
+  label: LabelState | null;
+  symbol: string | null;
+  addend: number;
+  kind: LabelUseKind;
+  field: number;
+  origin: number;
+  items: number;
+  veneer: VeneerEmitter | null;
+  veneerAt: number; // final offset of the veneer serving this use, -1 if none
+}
+
+interface Item {
+  pos: number;
+  branch: RelaxableBranch;
+  label: LabelState;
+  force: RelaxForce;
+  long: boolean;
+}
+
+const INITIAL_CAPACITY = 256;
+
+export class CodeBuffer {
+  readonly arch: CodeArch;
+  private data: Uint8Array;
+  private len = 0;
+  private readonly labelStates: LabelState[] = [];
+  private readonly names = new Set<string>();
+  private readonly uses: Use[] = [];
+  private readonly items: Item[] = [];
+  private shortItemBytes = 0;
+  private readonly veneers = new Map<string, number>();
+  /** Highest linear offset referenced by a label, use, relocation or relaxable item. */
+  private mark = 0;
+
+  constructor(arch: CodeArch, capacity = INITIAL_CAPACITY) {
+    this.arch = arch;
+    this.data = new Uint8Array(Math.max(16, capacity));
+  }
+
+  /** Bytes emitted so far (pending relaxable items counted at their minimum size). */
+  get length(): number {
+    return this.len + this.shortItemBytes;
+  }
+
+  /** Linear offset: position in the byte stream that excludes pending relaxable items. */
+  get linearLength(): number {
+    return this.len;
+  }
+
+  get relaxableCount(): number {
+    return this.items.length;
+  }
+
+  // ----- raw bytes ------------------------------------------------------------------------------
+
+  /** Make room for `n` more bytes. */
+  reserve(n: number): void {
+    if (this.len + n <= this.data.length) return;
+    let cap = this.data.length * 2;
+    while (cap < this.len + n) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.data.subarray(0, this.len));
+    this.data = next;
+  }
+
+  /**
+   * Encoder hot path: the backing array, with room for `n` more bytes at `linearLength`. Write the
+   * bytes there, then `commit(end)`. The array is only valid until the next call that appends.
+   */
+  writable(n: number): Uint8Array {
+    if (this.len + n > this.data.length) this.reserve(n);
+    return this.data;
+  }
+
+  /** Set the linear length after writing through `writable` (end <= linearLength + n). */
+  commit(end: number): void {
+    this.len = end;
+  }
+
+  put8(v: number): void {
+    if (this.len + 1 > this.data.length) this.reserve(1);
+    this.data[this.len++] = v;
+  }
+
+  put16(v: number): void {
+    if (this.len + 2 > this.data.length) this.reserve(2);
+    const d = this.data;
+    const p = this.len;
+    d[p] = v;
+    d[p + 1] = v >>> 8;
+    this.len = p + 2;
+  }
+
+  put32(v: number): void {
+    if (this.len + 4 > this.data.length) this.reserve(4);
+    const d = this.data;
+    const p = this.len;
+    d[p] = v;
+    d[p + 1] = v >>> 8;
+    d[p + 2] = v >>> 16;
+    d[p + 3] = v >>> 24;
+    this.len = p + 4;
+  }
+
+  put64pair(lo: number, hi: number): void {
+    this.put32(lo);
+    this.put32(hi);
+  }
+
+  putBytes(bytes: ArrayLike<number>): void {
+    const n = bytes.length;
+    if (this.len + n > this.data.length) this.reserve(n);
+    const d = this.data;
+    for (let i = 0; i < n; i++) d[this.len + i] = bytes[i] as number;
+    this.len += n;
+  }
+
+  /** Pad with `fill` to a multiple of `n` (only exact when no relaxable item is pending). */
+  align(n: number, fill = 0): void {
+    if (!Number.isInteger(n) || n <= 0 || (n & (n - 1)) !== 0) throw new InvalidArgumentError(`align: ${n} is not a power of two`, { align: n });
+    if (this.items.length > 0) throw new UnsupportedError('align after relaxable branches: the final offset is not known until finish', { align: n });
+    while (this.len % n !== 0) this.put8(fill);
+  }
+
+  /** Byte at a linear offset (already written). */
+  read8(at: number): number {
+    this.checkLinear(at, 1);
+    return this.data[at] as number;
+  }
+
+  read32(at: number): number {
+    this.checkLinear(at, 4);
+    const d = this.data;
+    return ((d[at] as number) | ((d[at + 1] as number) << 8) | ((d[at + 2] as number) << 16) | ((d[at + 3] as number) << 24)) >>> 0;
+  }
+
+  /** Overwrite already-emitted bytes (e.g. a stack size known only at the end of a JIT pass). */
+  set8(at: number, v: number): void {
+    this.checkLinear(at, 1);
+    this.data[at] = v;
+  }
+
+  set32(at: number, v: number): void {
+    this.checkLinear(at, 4);
+    writeLE32(this.data, at, v);
+  }
+
+  /** Copy of the linear stream so far (no relaxable items; for tests and pure-encoder helpers). */
+  linearBytes(): Uint8Array {
+    return this.data.slice(0, this.len);
+  }
+
+  /** Drop everything after linear offset `n` (undo a failed emit, reuse a scratch buffer). */
+  truncate(n: number): void {
+    if (!Number.isInteger(n) || n < 0 || n > this.len) throw new InvalidArgumentError(`truncate(${n}) outside [0, ${this.len}]`);
+    if (n < this.mark) throw new InvalidArgumentError(`truncate(${n}) would cut a label, label use or branch recorded at ${this.mark}`);
+    this.len = n;
+  }
+
+  private checkLinear(at: number, n: number): void {
+    if (!Number.isInteger(at) || at < 0 || at + n > this.len) {
+      throw new InvalidArgumentError(`offset ${at} (+${n}) is outside the ${this.len} bytes emitted`, { offset: at, length: this.len });
+    }
+  }
+
+  // ----- labels ---------------------------------------------------------------------------------
+
+  newLabel(name?: string): Label {
+    const id = this.labelStates.length;
+    const n = name ?? `L${id}`;
+    if (this.names.has(n)) throw new DuplicateLabelError(n);
+    this.names.add(n);
+    const label: Label = { id, name: n };
+    this.labelStates.push({ label, pos: -1, items: 0, uses: 0, firstBy: '', firstAt: -1 });
+    return label;
+  }
+
+  bind(label: Label): void {
+    const st = this.state(label);
+    if (st.pos >= 0) throw new LabelAlreadyBoundError(label, st.pos);
+    st.pos = this.len;
+    st.items = this.items.length;
+    if (this.len > this.mark) this.mark = this.len;
+  }
+
+  isBound(label: Label): boolean {
+    return this.state(label).pos >= 0;
+  }
+
+  /** Linear offset of a bound label on a buffer without relaxable items before it, else null. */
+  boundOffset(label: Label): number | null {
+    const st = this.state(label);
+    if (st.pos < 0 || st.items > 0) return null;
+    return st.pos;
+  }
+
+  private state(label: Label): LabelState {
+    const st = this.labelStates[label.id];
+    if (!st || st.label !== label) throw new InvalidArgumentError(`label "${label.name}" belongs to another buffer`, { label: label.name });
+    return st;
+  }
+
+  useLabel(label: Label, kind: LabelUseKind, opts: LabelUseOptions = {}): void {
+    const st = this.state(label);
+    const field = opts.field ?? this.len;
+    if (st.uses++ === 0) {
+      st.firstBy = opts.insn ?? kind.name;
+      st.firstAt = field;
+    }
+    if (field > this.mark) this.mark = field;
+    this.uses.push({
+      label: st,
+      symbol: null,
+      addend: 0,
+      kind,
+      field,
+      origin: opts.origin ?? field + kind.originFromField,
+      items: this.items.length,
+      veneer: opts.veneer ?? null,
+      veneerAt: -1,
+    });
+  }
+
+  addReloc(spec: RelocSpec): void {
+    const field = spec.at ?? this.len;
+    if (field > this.mark) this.mark = field;
+    if (spec.addend !== undefined && !Number.isInteger(spec.addend)) throw new InvalidArgumentError(`relocation addend ${spec.addend} is not an integer`);
+    this.uses.push({
+      label: null,
+      symbol: spec.symbol,
+      addend: spec.addend ?? 0,
+      kind: spec.kind,
+      field,
+      origin: spec.origin ?? field + spec.kind.originFromField,
+      items: this.items.length,
+      veneer: spec.veneer ?? null,
+      veneerAt: -1,
+    });
+  }
+
+  /** x86: a jmp/jcc to `label` whose size is chosen at finish (see the header). */
+  emitRelaxable(branch: RelaxableBranch, label: Label, force: RelaxForce = 'auto'): void {
+    const st = this.state(label);
+    if (st.uses++ === 0) {
+      st.firstBy = branch.name;
+      st.firstAt = this.len;
+    }
+    const long = force === 'rel32';
+    this.items.push({ pos: this.len, branch, label: st, force, long });
+    if (this.len > this.mark) this.mark = this.len;
+    this.shortItemBytes += long ? branch.long.length + 4 : branch.short.length + 1;
+  }
+
+  // ----- finish ---------------------------------------------------------------------------------
+
+  finish(opts: FinishOptions): FinishedCode {
+    for (const st of this.labelStates) if (st.pos < 0 && st.uses > 0) throw new UnboundLabelError(st.label, st.uses, st.firstBy, st.firstAt);
+    const base = opts.base;
+    const sizes = this.relax();
+    // prefix[i] = total size of items[0..i)
+    const prefix = new Array<number>(this.items.length + 1);
+    prefix[0] = 0;
+    for (let i = 0; i < this.items.length; i++) prefix[i + 1] = (prefix[i] as number) + (sizes[i] as number);
+
+    for (let round = 0; ; round++) {
+      const itemCount = this.items.length;
+      const total = this.len + (prefix[itemCount] as number);
+      const bytes = new Uint8Array(total);
+      // copy linear segments and write items
+      let src = 0;
+      let dst = 0;
+      for (let i = 0; i < itemCount; i++) {
+        const it = this.items[i] as Item;
+        bytes.set(this.data.subarray(src, it.pos), dst);
+        dst += it.pos - src;
+        src = it.pos;
+        const target = this.labelFinal(it.label, prefix);
+        const opc = it.long ? it.branch.long : it.branch.short;
+        for (let k = 0; k < opc.length; k++) bytes[dst + k] = opc[k] as number;
+        const end = dst + (sizes[i] as number);
+        const delta = target - end;
+        if (it.long) writeLE32(bytes, end - 4, delta);
+        else bytes[end - 1] = delta & 0xff;
+        dst = end;
+      }
+      bytes.set(this.data.subarray(src, this.len), dst);
+
+      const relocations: ResolvedRelocation[] = [];
+      const pending: Use[] = [];
+      for (const u of this.uses) {
+        const shift = prefix[u.items] as number;
+        const fieldOff = u.field + shift;
+        const useAddr = base + u.origin + shift;
+        let target: VAddr;
+        let targetName: string;
+        if (u.label) {
+          target = base + this.labelFinal(u.label, prefix);
+          targetName = `label "${u.label.label.name}"`;
+        } else {
+          const sym = u.symbol as string;
+          const r = opts.resolve?.(sym);
+          if (r === undefined) throw new UnresolvedSymbolError(sym, fieldOff);
+          target = r + u.addend;
+          targetName = `symbol "${sym}"`;
+        }
+        const via = u.veneerAt >= 0 ? base + u.veneerAt : target;
+        const k = u.kind;
+        const d = k.distance ? k.distance(useAddr, via) : via - useAddr;
+        if (d < k.minDelta || d > k.maxDelta || (k.align > 1 && d % k.align !== 0)) {
+          if (u.veneer && u.veneerAt < 0) {
+            pending.push(u);
+            continue;
+          }
+          const what = u.veneerAt >= 0 ? `${targetName} (via veneer at offset ${u.veneerAt})` : targetName;
+          throw new BranchRangeError(what, k.name, d, k.minDelta, k.maxDelta, fieldOff, k.align);
+        }
+        k.patch(bytes, fieldOff, useAddr, via);
+        if (u.symbol !== null) {
+          const rel: ResolvedRelocation = { kind: k.name, symbol: u.symbol, addend: u.addend, offset: fieldOff, target };
+          if (u.veneerAt >= 0) rel.veneer = u.veneerAt;
+          relocations.push(rel);
+        }
+      }
+      if (pending.length === 0) {
+        const labels = new Map<string, number>();
+        for (const st of this.labelStates) if (st.pos >= 0) labels.set(st.label.name, this.labelFinal(st, prefix));
+        return { bytes, labels, relocations };
+      }
+      if (round > 8) throw new UnsupportedError('veneers did not converge (a veneer emitter keeps producing out-of-reach uses)');
+      for (const u of pending) {
+        const target = u.label ? base + this.labelFinal(u.label, prefix) : (opts.resolve?.(u.symbol as string) as number) + u.addend;
+        const key = `${u.kind.name}:${hexAddr(target)}`;
+        let at = this.veneers.get(key);
+        if (at === undefined) {
+          while (this.len % 4 !== 0) this.put8(0);
+          at = this.len + (prefix[itemCount] as number);
+          (u.veneer as VeneerEmitter)(this, target);
+          if (this.items.length !== itemCount) throw new UnsupportedError('a veneer emitter may not emit relaxable branches');
+          this.veneers.set(key, at);
+        }
+        u.veneerAt = at;
+      }
+      // New uses added by veneer emitters were recorded with items = itemCount; prefix still valid.
+    }
+  }
+
+  /** Relaxation to the least fixed point; returns the final size of each item. */
+  private relax(): number[] {
+    const n = this.items.length;
+    const sizes = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      const it = this.items[i] as Item;
+      it.long = it.force === 'rel32';
+      sizes[i] = it.long ? it.branch.long.length + 4 : it.branch.short.length + 1;
+    }
+    const prefix = new Array<number>(n + 1);
+    for (let changed = true; changed; ) {
+      changed = false;
+      prefix[0] = 0;
+      for (let i = 0; i < n; i++) prefix[i + 1] = (prefix[i] as number) + (sizes[i] as number);
+      for (let i = 0; i < n; i++) {
+        const it = this.items[i] as Item;
+        if (it.long) continue;
+        const end = it.pos + (prefix[i + 1] as number);
+        const delta = this.labelFinal(it.label, prefix) - end;
+        if (delta < -128 || delta > 127) {
+          if (it.force === 'rel8') {
+            throw new BranchRangeError(`label "${it.label.label.name}"`, `x86.rel8 (${it.branch.name})`, delta, -128, 127, end - 1);
+          }
+          it.long = true;
+          sizes[i] = it.branch.long.length + 4;
+          changed = true;
+        }
+      }
+    }
+    return sizes;
+  }
+
+  private labelFinal(st: LabelState, prefix: readonly number[]): number {
+    return st.pos + (prefix[st.items] as number);
+  }
+}

@@ -1,0 +1,195 @@
+// The W^X auditor: an independent record of every permission transition and every write to mapped
+// memory, and the check behind `AddressSpace.audit()`.
+//
+// Rules it enforces (reference/execmem.md §4, §7 lessons 1, 4, 6, 24):
+// - No page is ever writable and executable at once: a transition to W+X is refused before it
+//   happens (WxViolationError naming the page and the operation).
+// - No byte of an executable page changes except through text_poke: the auditor keeps a shadow
+//   copy of every frame from the moment it becomes executable, updated only by text_poke writes;
+//   `audit()` compares each executable frame with its shadow, so a store that bypassed the page
+//   tables (a stray write into `memory.buffer`) is reported with its page.
+// - Counters (transitions, permission flips, pokes, poke steps, bytes) feed the lessons; the logs
+//   keep only the most recent events so long fuzz runs stay small.
+
+import { Buffer } from 'node:buffer';
+import { type VAddr, hexAddr } from '../support/u64.js';
+import { PAGE_SIZE, PERM_W, PERM_X, type Perm, permString } from './types.js';
+import { WxViolationError } from './errors.js';
+
+export type WriteVia = 'text_poke' | 'store' | 'fill' | 'insn-raw' | 'boot';
+
+export interface PermTransition {
+  seq: number;
+  page: VAddr;
+  from: Perm | null;
+  to: Perm | null;
+  op: string;
+}
+
+export interface WriteRecord {
+  seq: number;
+  addr: VAddr;
+  len: number;
+  via: WriteVia;
+  op: string;
+}
+
+export interface AuditViolation {
+  page: string;
+  operation: string;
+  what: string;
+}
+
+export interface AuditCounters {
+  /** Page-level permission transitions, including map (from null) and unmap (to null). */
+  transitions: number;
+  /** Changes of permission on pages that stay mapped (set_memory_* calls, per page). */
+  flips: number;
+  /** set_memory_*-style operations (one per call, whatever its length). */
+  flipOps: number;
+  writes: number;
+  pokes: number;
+  /** Alias map/write/unmap steps taken by text_poke (≤ 2 pages each on x86, 1 on arm64). */
+  pokeSteps: number;
+  pokeBytes: number;
+  rawInsnWrites: number;
+}
+
+export interface AuditReport extends AuditCounters {
+  ok: boolean;
+  executablePages: number;
+  wxPages: string[];
+  violations: AuditViolation[];
+  recentTransitions: { page: string; from: string; to: string; op: string }[];
+  recentWrites: { addr: string; len: number; via: WriteVia; op: string }[];
+}
+
+const LOG = 64;
+
+export class Auditor {
+  readonly counters: AuditCounters = {
+    transitions: 0,
+    flips: 0,
+    flipOps: 0,
+    writes: 0,
+    pokes: 0,
+    pokeSteps: 0,
+    pokeBytes: 0,
+    rawInsnWrites: 0,
+  };
+  private seq = 0;
+  private readonly transitionLog = new Ring<PermTransition>();
+  private readonly writeLog = new Ring<WriteRecord>();
+  private readonly violations: AuditViolation[] = [];
+  private shadow = new Uint8Array(0);
+
+  /** Refuse a transition to W+X before it happens. */
+  checkTransition(page: VAddr, to: Perm | null, op: string): void {
+    if (to !== null && to & PERM_W && to & PERM_X) {
+      throw new WxViolationError(page, op, `the page would become ${permString(to)}`);
+    }
+  }
+
+  /** Record a page transition; `frameOffset` is the frame's byte offset (for the content shadow). */
+  transition(page: VAddr, from: Perm | null, to: Perm | null, op: string, frameOffset: number, mem: Uint8Array): void {
+    this.checkTransition(page, to, op);
+    this.counters.transitions++;
+    if (from !== null && to !== null) this.counters.flips++;
+    this.transitionLog.push({ seq: ++this.seq, page, from, to, op });
+    const wasX = from !== null && (from & PERM_X) !== 0;
+    const isX = to !== null && (to & PERM_X) !== 0;
+    if (isX && !wasX) {
+      this.ensureShadow(mem.length);
+      this.shadow.set(mem.subarray(frameOffset, frameOffset + PAGE_SIZE), frameOffset);
+    }
+  }
+
+  flipOp(): void {
+    this.counters.flipOps++;
+  }
+
+  /** Record a write; a write into executable memory that is not text_poke is a violation. */
+  write(addr: VAddr, len: number, via: WriteVia, op: string, pagePerm: Perm): void {
+    if (pagePerm & PERM_X && via !== 'text_poke' && via !== 'insn-raw' && via !== 'boot') {
+      const page = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE;
+      this.violations.push({ page: hexAddr(page), operation: op, what: `${via} write to an executable page` });
+      throw new WxViolationError(page, op, `${via} write of ${len} bytes to executable memory`);
+    }
+    this.counters.writes++;
+    if (via === 'insn-raw') this.counters.rawInsnWrites++;
+    this.writeLog.push({ seq: ++this.seq, addr, len, via, op });
+  }
+
+  poke(bytes: number): void {
+    this.counters.pokes++;
+    this.counters.pokeBytes += bytes;
+  }
+
+  pokeStep(): void {
+    this.counters.pokeSteps++;
+  }
+
+  /** A text_poke (or boot/raw instruction) write landed at host offset `off`: update the shadow. */
+  codeStored(off: number, len: number, mem: Uint8Array): void {
+    this.ensureShadow(mem.length);
+    this.shadow.set(mem.subarray(off, off + len), off);
+  }
+
+  /** The shadow array itself (sized for `len` bytes of memory), for writers that mirror a store. */
+  shadowFor(len: number): Uint8Array {
+    this.ensureShadow(len);
+    return this.shadow;
+  }
+
+  /** Compare one executable frame with its shadow. */
+  frameMatches(frameOffset: number, mem: Uint8Array): boolean {
+    this.ensureShadow(mem.length);
+    return (
+      Buffer.compare(
+        mem.subarray(frameOffset, frameOffset + PAGE_SIZE),
+        this.shadow.subarray(frameOffset, frameOffset + PAGE_SIZE),
+      ) === 0
+    );
+  }
+
+  report(executablePages: number, wxPages: VAddr[], extra: AuditViolation[]): AuditReport {
+    const violations = [...this.violations, ...extra];
+    return {
+      ok: violations.length === 0 && wxPages.length === 0,
+      ...this.counters,
+      executablePages,
+      wxPages: wxPages.map(hexAddr),
+      violations,
+      recentTransitions: this.transitionLog.items().map((t) => ({
+        page: hexAddr(t.page),
+        from: t.from === null ? 'unmapped' : permString(t.from),
+        to: t.to === null ? 'unmapped' : permString(t.to),
+        op: t.op,
+      })),
+      recentWrites: this.writeLog.items().map((w) => ({ addr: hexAddr(w.addr), len: w.len, via: w.via, op: w.op })),
+    };
+  }
+
+  private ensureShadow(len: number): void {
+    if (this.shadow.length >= len) return;
+    const s = new Uint8Array(len);
+    s.set(this.shadow);
+    this.shadow = s;
+  }
+}
+
+/** The last LOG items, oldest first. */
+class Ring<T> {
+  private readonly buf: T[] = [];
+  private next = 0;
+
+  push(item: T): void {
+    if (this.buf.length < LOG) this.buf.push(item);
+    else this.buf[this.next] = item;
+    this.next = (this.next + 1) % LOG;
+  }
+
+  items(): T[] {
+    return this.buf.length < LOG ? [...this.buf] : [...this.buf.slice(this.next), ...this.buf.slice(0, this.next)];
+  }
+}
