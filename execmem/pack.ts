@@ -213,8 +213,11 @@ export class BpfPacks {
     return { header, image: header + off, size, progLen, rw, rwImageOffset: off, finalized: false };
   }
 
-  /** Copy the staged image into the pack with text_poke_copy and release the staging buffer. */
-  binaryPackFinalize(bin: PackedBinary): void {
+  /**
+   * Copy the staged image into the pack with text_poke_copy and release the staging buffer.
+   * `flush: false` leaves the arm64 I-cache maintenance to the caller (the BPF JIT flushes itself).
+   */
+  binaryPackFinalize(bin: PackedBinary, opts: { flush?: boolean } = {}): void {
     const size = this.liveSize(bin.header, 'finalize');
     if (this.isFinalized(bin.header) || bin.finalized) {
       throw new InvalidArgumentError(`BPF binary at ${hexAddr(bin.header)} is already finalized`, { address: hexAddr(bin.header) });
@@ -224,7 +227,7 @@ export class BpfPacks {
     if (field !== size) {
       throw new InvalidArgumentError(`staging header size field was overwritten (must stay ${size})`, { address: hexAddr(bin.header) });
     }
-    this.space.poker.textPokeCopy(bin.header, bin.rw, { op: 'bpf_jit_binary_pack_finalize' });
+    this.space.poker.textPokeCopy(bin.header, bin.rw, { op: 'bpf_jit_binary_pack_finalize', ...(opts.flush === false ? { flush: false } : {}) });
     this.markFinalized(bin.header);
     bin.finalized = true;
     bin.rw = new Uint8Array(0);

@@ -7,6 +7,12 @@
 //   (page fault, #DE, int3, ud2) leaves registers and memory as they were before it (read-modify-
 //   write forms read, compute, then store; stores to two pages are checked before any byte moves).
 // - `insns` counts retired instructions exactly, also when a fault stops a block in the middle.
+// - The budget is checked at every block entry (also when a block chained to itself re-enters
+//   without the dispatcher): a block that would overrun it does not start, so BudgetExceededError
+//   reports an exact count at a block boundary, possibly up to one block short of the budget.
+// - A chained successor runs only while blkValid says so, checked at each entry, so a text_poke or
+//   permission change (host functions are the only thing that can cause one mid-run) is seen at the
+//   next entry of the affected block.
 // - rsp/rip follow SysV: `call` pushes the sentinel return address and leaves rsp 8 below a
 //   16-byte-aligned stack top, as a real call instruction would.
 
@@ -20,7 +26,7 @@ import { X86Exec } from './exec.js';
 import { type GuestMemory, PageFault } from '../../execmem/types.js';
 import { AF, CF, cond, eflags, F_ADD, F_LOGIC, F_SHIFT, F_SUB, OF, out, PF, setFlags, setRaw, SF, shift, ZF } from './alu.js';
 import { decodeX86, specialise } from './decode.js';
-import { FLAGS_UNTOUCHED, NO_FLAGS_TWIN, REG64, WRITES_ALL_FLAGS, X } from './ops.js';
+import { FLAGS_UNTOUCHED, JCC_FUSED, NO_FLAGS_TWIN, REG64, WRITES_ALL_FLAGS, X } from './ops.js';
 import { renderX86 } from './render.js';
 
 const RSP = 4;
@@ -78,6 +84,12 @@ export class X86Machine extends X86Exec {
         }
         live = false;
       } else if (!FLAGS_UNTOUCHED.has(op)) live = true;
+    }
+    if (n >= 2) {
+      const at = (first + n - 2) * REC_WORDS;
+      const last = recs[at + REC_WORDS]!;
+      const fused = JCC_FUSED.get(recs[at]!);
+      if (fused !== undefined && (last === X.JCC_NZ || last === X.JCC_Z)) recs[at] = fused;
     }
   }
 
@@ -148,6 +160,7 @@ export class X86Machine extends X86Exec {
     let b = this.lookup(pc);
     const budget = this.budget;
     let insns = this.insns;
+    let branches = this.branches;
     this.curI = -1;
     try {
     for (;;) {
@@ -155,16 +168,18 @@ export class X86Machine extends X86Exec {
         this.curI = -1;
         if (b === -1) {
           this.insns = insns;
+          this.branches = branches;
           return;
         }
         this.insns = insns;
+        this.branches = branches;
         this.runHost(-2 - b);
         regs[0] = this.hostRetLo;
         regs[1] = this.hostRetHi;
         const rlo = this.pop();
         if (!isCanonicalPair(rlo, this.vHi)) throw nonCanonicalFault(rlo, this.vHi, 'fetch');
         pc = vaddrFromPair(rlo, this.vHi);
-        this.branches++;
+        branches++;
         b = this.lookup(pc);
       }
       const count = c.blkCount[b]!;
@@ -179,30 +194,34 @@ export class X86Machine extends X86Exec {
       }
       insns += count;
       const r = c.recs;
-      let i = c.blkFirst[b]! * K.REC;
-      const end = i + count * K.REC;
+      const start = c.blkFirst[b]! * K.REC;
+      const end = start + count * K.REC;
+      // A block whose taken exit is chained to itself runs again here without a dispatcher round
+      // trip, re-checking validity and budget at each entry exactly as the dispatcher would.
+      const selfLoop = !noting && c.blkLink[2 * b] === b;
+      const valid = c.blkValid;
       // exit: slot 0 = taken direct branch (target in tLo/tHi), 1 = fall through, 2 = indirect.
       let slot = 1;
       let tLo = 0;
       let tHi = 0;
-      {
-        for (; i < end; i += K.REC) {
+      for (;;) {
+        slot = 1;
+        for (let i = start; i < end; i += K.REC) {
           switch (r[i]!) {
-            case X.ADD64_RR_NF:
+            case X.ADD64_RR_NF: {
+              const d = r[i + 2]! * 2;
+              const s = r[i + 3]! * 2;
+              const sum = (regs[d]! >>> 0) + (regs[s]! >>> 0);
+              regs[d] = sum | 0;
+              regs[d + 1] = (regs[d + 1]! + regs[s + 1]! + (sum >= K.TWO32 ? 1 : 0)) | 0;
+              break;
+            }
             case X.SUB64_RR_NF: {
               const d = r[i + 2]! * 2;
               const s = r[i + 3]! * 2;
-              const aLo = regs[d]!;
-              const bLo = regs[s]!;
-              if (r[i]! === X.ADD64_RR_NF) {
-                const sum = (aLo >>> 0) + (bLo >>> 0);
-                regs[d] = sum | 0;
-                regs[d + 1] = (regs[d + 1]! + regs[s + 1]! + (sum >= K.TWO32 ? 1 : 0)) | 0;
-              } else {
-                const diff = (aLo >>> 0) - (bLo >>> 0);
-                regs[d] = diff | 0;
-                regs[d + 1] = (regs[d + 1]! - regs[s + 1]! - (diff < 0 ? 1 : 0)) | 0;
-              }
+              const diff = (regs[d]! >>> 0) - (regs[s]! >>> 0);
+              regs[d] = diff | 0;
+              regs[d + 1] = (regs[d + 1]! - regs[s + 1]! - (diff < 0 ? 1 : 0)) | 0;
               break;
             }
             case X.ADD64_RI_NF:
@@ -317,6 +336,41 @@ export class X86Machine extends X86Exec {
               fl[0] = K.F_SUB; fl[1] = 8; fl[2] = lo; fl[3] = hi; fl[4] = aLo; fl[5] = aHi; fl[6] = bLo; fl[7] = bHi;
               break;
             }
+            case X.SUB64_RI_JCC:
+            case X.SUB64_RR_JCC:
+            case X.CMP64_RI_JCC:
+            case X.CMP64_RR_JCC: {
+              const op = r[i]!;
+              const d = r[i + 2]! * 2;
+              const aLo = regs[d]!;
+              const aHi = regs[d + 1]!;
+              let bLo: number;
+              let bHi: number;
+              if (op === X.SUB64_RR_JCC || op === X.CMP64_RR_JCC) {
+                const s = r[i + 3]! * 2;
+                bLo = regs[s]!;
+                bHi = regs[s + 1]!;
+              } else {
+                bLo = r[i + 6]!;
+                bHi = r[i + 7]!;
+              }
+              const diff = (aLo >>> 0) - (bLo >>> 0);
+              const lo = diff | 0;
+              const hi = (aHi - bHi - (diff < 0 ? 1 : 0)) | 0;
+              if (op === X.SUB64_RI_JCC || op === X.SUB64_RR_JCC) {
+                regs[d] = lo;
+                regs[d + 1] = hi;
+              }
+              fl[0] = K.F_SUB; fl[1] = 8; fl[2] = lo; fl[3] = hi; fl[4] = aLo; fl[5] = aHi; fl[6] = bLo; fl[7] = bHi;
+              i += K.REC;
+              if ((lo === 0 && hi === 0) === (r[i]! === X.JCC_Z)) {
+                slot = 0;
+                tLo = r[i + 6]!;
+                tHi = r[i + 7]!;
+                branches++;
+              }
+              break;
+            }
             case X.AND64_RI:
             case X.AND32_RI: {
               const d = r[i + 2]! * 2;
@@ -407,7 +461,7 @@ export class X86Machine extends X86Exec {
                 slot = 0;
                 tLo = r[i + 6]!;
                 tHi = r[i + 7]!;
-                this.branches++;
+                branches++;
               }
               break;
             }
@@ -419,12 +473,14 @@ export class X86Machine extends X86Exec {
                 slot = e;
                 tLo = this.eaLo;
                 tHi = this.eaHi;
-                this.branches++;
+                branches++;
               }
               break;
             }
           }
         }
+        if (slot !== 0 || !selfLoop || valid[b] !== 1 || insns + count > budget) break;
+        insns += count;
       }
       if (slot === 2) {
         this.curI = -1;
@@ -446,6 +502,7 @@ export class X86Machine extends X86Exec {
       b = this.chain(b, slot, pc);
     }
     } catch (e) {
+      this.branches = branches;
       const at = this.curI;
       if (at >= 0) {
         // Faulted inside block curB at record `at`: the instructions from there on did not retire.

@@ -98,7 +98,22 @@ export const enum X {
   XOR64_RR_NF,
   XOR32_RR_NF,
   SHR64_I_NF,
+  // A 64-bit sub/cmp immediately followed by the block's closing jz/jnz (macro-op fusion, as
+  // cmp+jcc fuse on real cores and in v86): the record keeps the sub/cmp operands, the jcc record
+  // after it stays in place (target, polarity, text) and is executed as part of this one.
+  SUB64_RI_JCC,
+  SUB64_RR_JCC,
+  CMP64_RI_JCC,
+  CMP64_RR_JCC,
 }
+
+/** Flag-setting fast op -> its form fused with a following JCC_NZ / JCC_Z. */
+export const JCC_FUSED: ReadonlyMap<number, number> = new Map([
+  [X.SUB64_RI, X.SUB64_RI_JCC],
+  [X.SUB64_RR, X.SUB64_RR_JCC],
+  [X.CMP64_RI, X.CMP64_RI_JCC],
+  [X.CMP64_RR, X.CMP64_RR_JCC],
+]);
 
 /** Fast op -> its no-flags twin. */
 export const NO_FLAGS_TWIN: ReadonlyMap<number, number> = new Map([

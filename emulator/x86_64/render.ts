@@ -114,6 +114,8 @@ export function renderX86(r: Int32Array, at: number, _pc: VAddr): string {
     case X.XOR64_RR:
     case X.XOR32_RR:
     case X.CMP64_RR:
+    case X.SUB64_RR_JCC:
+    case X.CMP64_RR_JCC:
     case X.ADD64_RR_NF:
     case X.SUB64_RR_NF:
     case X.XOR64_RR_NF:
@@ -125,6 +127,8 @@ export function renderX86(r: Int32Array, at: number, _pc: VAddr): string {
     case X.AND64_RI:
     case X.AND32_RI:
     case X.CMP64_RI:
+    case X.SUB64_RI_JCC:
+    case X.CMP64_RI_JCC:
     case X.ADD64_RI_NF:
     case X.SUB64_RI_NF:
     case X.AND64_RI_NF:

@@ -104,8 +104,8 @@ export class BpfJitHost {
     for (const site of sites) this.sites.delete(image + site.ret);
   }
 
-  constructor(opts: { seed?: number; space?: AddressSpace; capstoneCheck?: boolean } = {}) {
-    this.space = opts.space ?? new AddressSpace({ arch: 'x86_64', seed: opts.seed ?? 1 });
+  constructor(opts: { seed?: number; space?: AddressSpace; capstoneCheck?: boolean; arch?: 'x86_64' | 'arm64' } = {}) {
+    this.space = opts.space ?? new AddressSpace({ arch: opts.arch ?? 'x86_64', seed: opts.seed ?? 1 });
     this.machine = createCpu(this.space.arch, this.space, { capstoneCheck: opts.capstoneCheck ?? capstoneReady() });
     this.arena = this.space.vmalloc(ARENA_SIZE, 'bpf jit arena');
     const lo = vaddrToPair(this.arena).lo;
@@ -121,6 +121,11 @@ export class BpfJitHost {
     this.symbols.set(SYM.regionsWrite, this.writeTable);
     this.symbols.set(SYM.regionsProgArray, this.progArrayTable);
     this.symbols.set(SYM.stackLimit, this.arena + STACK_ZONE + 512);
+  }
+
+  /** Register holding the faulting address / callx target at a host function (x86 r11, arm64 x10). */
+  private get scratch(): string {
+    return this.space.arch === 'arm64' ? 'x10' : 'r11';
   }
 
   newAllocator(): ArenaRegionAllocator {
@@ -200,9 +205,15 @@ export class BpfJitHost {
 
   private site(): { run: ActiveRun; site: JitSite; insn: BpfInsn } {
     const run = this.run();
-    const rsp = this.machine.registers().rsp as U64;
-    const ret = this.space.read(vaddrFromPair(rsp.lo, rsp.hi), 8);
-    const retAddr = vaddrFromPair(ret[0]! | (ret[1]! << 8) | (ret[2]! << 16) | (ret[3]! << 24), ret[4]! | (ret[5]! << 8) | (ret[6]! << 16) | (ret[7]! << 24));
+    let retAddr: VAddr;
+    if (this.space.arch === 'arm64') {
+      const lr = this.machine.registers().x30 as U64;
+      retAddr = vaddrFromPair(lr.lo, lr.hi);
+    } else {
+      const rsp = this.machine.registers().rsp as U64;
+      const ret = this.space.read(vaddrFromPair(rsp.lo, rsp.hi), 8);
+      retAddr = vaddrFromPair(ret[0]! | (ret[1]! << 8) | (ret[2]! << 16) | (ret[3]! << 24), ret[4]! | (ret[5]! << 8) | (ret[6]! << 16) | (ret[7]! << 24));
+    }
     const found = this.sites.get(retAddr);
     if (!found) throw new BpfRuntimeError(`JIT fault stub reached from an unknown site (return address ${hexAddr(retAddr)})`);
     return { run, site: found.site, insn: found.insns[found.site.insn] as BpfInsn };
@@ -210,7 +221,7 @@ export class BpfJitHost {
 
   private memFault(): never {
     const { run, site, insn } = this.site();
-    const a = this.machine.registers().r11 as U64;
+    const a = this.machine.registers()[this.scratch] as U64;
     if (site.kind === 'prog-array') {
       throw new BpfRuntimeError(`tail call at pc ${insn.slot} (${disasm(insn)}): r2 = ${hexAddr(vaddrFromPair(a.lo, a.hi))} is not a prog array`, { pc: insn.slot });
     }
@@ -226,7 +237,7 @@ export class BpfJitHost {
   }
 
   private callx(args: U64[]): U64 {
-    const r11 = this.machine.registers().r11 as U64;
+    const r11 = this.machine.registers()[this.scratch] as U64;
     const run = this.run();
     const h = r11.hi === 0 ? run.profile.helpers.get(r11.lo | 0) : undefined;
     if (!h) {

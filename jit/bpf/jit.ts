@@ -22,6 +22,7 @@ import { type U64, type VAddr, vaddrToPair, u64 } from '../../support/u64.js';
 import { UnsupportedError } from '../../support/errors.js';
 import { blindConstants, withOrigins, type BpfCodegenResult, type JitInsn, type JitSite } from '../../codegen/bpf/common.js';
 import { compileBpfX86 } from '../../codegen/bpf/x86_64.js';
+import { compileBpfArm64 } from '../../codegen/bpf/arm64.js';
 import { conformanceProfile } from './helpers-conformance.js';
 import { BPF_MAX_CALL_DEPTH, BPF_STACK_SIZE, LDDW_SRC, type BpfInsn } from './isa.js';
 import {
@@ -45,8 +46,10 @@ export interface JitOptions {
   memoryChecks?: boolean;
   /** ENDBR64 at the entry and tail-call landing (default: = harden). */
   landingPads?: boolean;
-  /** The host to place the program in (default: a new one). */
+  /** The host to place the program in (default: a new one for `arch`). */
   host?: BpfJitHost;
+  /** arm64 only, for tests: skip the I-cache flush after text_poke_copy (fetches then fault as stale). */
+  skipIcacheFlush?: boolean;
 }
 
 export interface JitRunResult extends RunResult {
@@ -173,9 +176,10 @@ export class JitProgram {
     const callArgs: U64[] = [args[0] as U64, args[1] as U64, top];
     const regs: Record<string, U64> = {};
     if (opts.args && opts.args.length > 2) {
-      // r3..r5 = rdx (taken by r10 at entry), rcx, r8: only r4/r5 can be passed beside the frame.
-      if (opts.args[3]) regs.rcx = opts.args[3];
-      if (opts.args[4]) regs.r8 = opts.args[4];
+      // r3..r5 = rdx / x2 (taken by r10 at entry), rcx / x3, r8 / x4: only r4/r5 can be passed beside the frame.
+      const [r4, r5] = this.arch === 'arm64' ? ['x3', 'x4'] : ['rcx', 'r8'];
+      if (opts.args[3]) regs[r4] = opts.args[3];
+      if (opts.args[4]) regs[r5] = opts.args[4];
     }
     try {
       const res = host.machine.call(this.entry, callArgs, { budget, regs });
@@ -215,10 +219,10 @@ export class JitProgram {
 
 /** Compile a program into the host's bpf_prog_pack memory. */
 export function jitCompile(program: BpfProgram, opts: JitOptions = {}): JitProgram {
-  const arch = opts.arch ?? 'x86_64';
-  if (arch !== 'x86_64') throw new UnsupportedError(`the ${arch} BPF JIT is not built yet`, { arch });
+  const arch: JitArch = opts.arch ?? opts.host?.space.arch ?? 'x86_64';
   const profile = opts.profile ?? conformanceProfile;
-  const host = opts.host ?? new BpfJitHost();
+  const host = opts.host ?? new BpfJitHost({ arch });
+  if (host.space.arch !== arch) throw new UnsupportedError(`a ${host.space.arch} JIT host cannot run ${arch} code`, { arch });
   const harden = opts.harden === true;
   const verdict = verifyProgram(program.insns, { profile, ...(program.maps ? { maps: program.maps } : {}) });
   const indexOfSlot = new Map<number, number>();
@@ -244,7 +248,8 @@ export function jitCompile(program: BpfProgram, opts: JitOptions = {}): JitProgr
   const cfg = host.space.config;
   let tailCallHelper: number | undefined;
   for (const [id, h] of profile.helpers) if (h.name === 'tail_call' || h.name === 'bpf_tail_call') tailCallHelper = id;
-  const codegen = compileBpfX86(insns, {
+  const compile = arch === 'arm64' ? compileBpfArm64 : compileBpfX86;
+  const codegen = compile(insns, {
     ...(tailCallHelper !== undefined ? { tailCallHelper } : {}),
     functions: fnStarts,
     proven,
@@ -258,7 +263,10 @@ export function jitCompile(program: BpfProgram, opts: JitOptions = {}): JitProgr
   try {
     code = codegen.at(bin.image);
     bin.rw.set(code.bytes, bin.rwImageOffset);
-    host.space.packs.binaryPackFinalize(bin);
+    // arm64: text_poke_copy without its own flush, then flush_icache_range over the chunk (the step
+    // `skipIcacheFlush` leaves out, so the stale-fetch fault can be shown).
+    host.space.packs.binaryPackFinalize(bin, arch === 'arm64' ? { flush: false } : {});
+    if (arch === 'arm64' && opts.skipIcacheFlush !== true) host.space.flushIcacheRange(bin.header, bin.size);
   } catch (e) {
     host.space.packs.binaryPackFree(bin);
     throw e;

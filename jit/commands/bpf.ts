@@ -1,7 +1,10 @@
 // `jitbox run`, `jitbox conformance`, `jitbox conformance-plugin`: running BPF programs.
 //
 // - run <prog.o|.data|.asm|.bin>: loads the program (ELF via elf.ts, a conformance file, assembler
-//   text or raw slots), runs it and prints r0 in hex.
+//   text or raw slots), runs it and prints r0 in hex. The verifier (verifier.ts) checks it first,
+//   as the kernel's bpf_check does before any engine sees a program: the default rules always
+//   (`--no-verify` skips them), `--strict` adds the pre-5.3 rules (no back-edges, no unreachable
+//   code, no recursion, no constant zero divisor). A rejection is one line / one JSON object.
 // - conformance <files or dirs>: runs .data files, prints each failure with expected and actual and
 //   ends with `N passed, N failed`; exits non-zero on any failure.
 // - conformance-plugin [MEMORY-HEX]: the bpf_conformance runner's plugin protocol (tools/
@@ -29,12 +32,17 @@ import { jitCompile, runJit } from '../bpf/jit.js';
 import { BpfJitHost } from '../bpf/jit-host.js';
 import { formatJitListing, jitListingJson } from '../bpf/jit-listing.js';
 import { initCapstone } from '../../support/capstone.js';
+import { verifyProgram } from '../bpf/verifier.js';
 
-let sharedHost: BpfJitHost | null = null;
-/** One JIT host per process: programs share its packs as the kernel's share bpf_prog_pack. */
-function jitHost(): BpfJitHost {
-  sharedHost ??= new BpfJitHost();
-  return sharedHost;
+const sharedHosts = new Map<'x86_64' | 'arm64', BpfJitHost>();
+/** One JIT host per process and arch: programs share its packs as the kernel's share bpf_prog_pack. */
+function jitHost(arch: 'x86_64' | 'arm64' = 'x86_64'): BpfJitHost {
+  let h = sharedHosts.get(arch);
+  if (!h) {
+    h = new BpfJitHost({ arch });
+    sharedHosts.set(arch, h);
+  }
+  return h;
 }
 
 export const BPF_ARCHES = ['interp', 'x86_64', 'arm64'] as const;
@@ -53,13 +61,13 @@ export function profileByName(name: string): HelperProfile {
 
 /** Run a program on the selected engine. The JIT issue replaces the x86_64/arm64 branch. */
 export function runOnArch(arch: BpfArch, prog: BpfProgram, profile: HelperProfile, mem: Uint8Array, budget: number, harden = false): RunResult {
-  if (arch === 'x86_64') return runJit(prog, { profile, mem, budget, harden, host: jitHost() });
+  if (arch === 'x86_64' || arch === 'arm64') return runJit(prog, { arch, profile, mem, budget, harden, host: jitHost(arch) });
   if (arch !== 'interp') throw new UnsupportedError(`--arch ${arch}: the BPF JIT is not built yet (use --arch interp)`, { arch });
   return new BpfInterpreter(prog, profile).run({ mem, budget });
 }
 
 export function conformanceEngine(arch: BpfArch, budget = DEFAULT_BUDGET): ConformanceEngine {
-  if (arch === 'x86_64') return (program, mem) => runOnArch(arch, loadProgram(program), conformanceProfile, mem, budget).r0;
+  if (arch === 'x86_64' || arch === 'arm64') return (program, mem) => runOnArch(arch, loadProgram(program), conformanceProfile, mem, budget).r0;
   if (arch !== 'interp') throw new UnsupportedError(`--arch ${arch}: the BPF JIT is not built yet (use --arch interp)`, { arch });
   return (program, mem) => runOnArch(arch, loadProgram(program), conformanceProfile, mem, budget).r0;
 }
@@ -93,11 +101,25 @@ interface RunCliOptions extends GlobalOptions {
   profile?: string;
   budget?: string;
   harden?: boolean;
+  strict?: boolean;
+  /** undefined (the default) or true: verify; false (`--no-verify`): skip. */
+  verify?: boolean;
+}
+
+type VerifyMode = 'default' | 'strict' | 'off';
+
+function verifyMode(o: RunCliOptions): VerifyMode {
+  if (o.strict === true) {
+    if (o.verify === false) throw new InvalidArgumentError('--strict verifies: it cannot be combined with --no-verify');
+    return 'strict';
+  }
+  return o.verify === false ? 'off' : 'default';
 }
 
 function runCommand(file: string, o: RunCliOptions): void {
   const arch = parseArch(o.arch);
   const budget = parseBudget(o.budget);
+  const mode = verifyMode(o);
   if (o.mem !== undefined && o.memHex !== undefined) throw new InvalidArgumentError('give --mem or --mem-hex, not both');
   const bytes = readInput(file);
   const ext = extname(file).toLowerCase();
@@ -129,6 +151,7 @@ function runCommand(file: string, o: RunCliOptions): void {
   if (o.mem !== undefined) mem = readInput(o.mem);
   if (o.memHex !== undefined) mem = memHex(o.memHex, '--mem-hex');
   const profile = profileByName(profileName ?? 'conformance');
+  if (mode !== 'off') verifyProgram(prog.insns, { profile, strict: mode === 'strict', ...(prog.maps ? { maps: prog.maps } : {}) });
   const r = runOnArch(arch, prog, profile, mem, budget, o.harden === true);
   const json: Record<string, unknown> = {
     r0: hex64(r.r0.lo, r.r0.hi),
@@ -137,6 +160,7 @@ function runCommand(file: string, o: RunCliOptions): void {
     program: prog.name,
     arch,
     profile: profile.name,
+    verifier: mode,
     trace: r.trace,
   };
   if (section !== null) json.section = section;
@@ -179,11 +203,10 @@ function loadForDisasm(file: string, section: string | undefined): { prog: BpfPr
 
 async function disasmCommand(file: string, o: DisasmCliOptions): Promise<void> {
   const arch = parseArch(o.arch);
-  if (arch === 'interp') throw new InvalidArgumentError('disasm needs a JIT --arch (x86_64)');
-  if (arch !== 'x86_64') throw new UnsupportedError(`--arch ${arch}: the BPF JIT is not built yet`, { arch });
+  if (arch === 'interp') throw new InvalidArgumentError('disasm needs a JIT --arch (x86_64 or arm64)');
   await initCapstone();
   const { prog, profile } = loadForDisasm(file, o.section);
-  const jp = jitCompile(prog, { arch, profile: profileByName(o.profile ?? profile), harden: o.harden === true, memoryChecks: o.checks !== false, host: jitHost() });
+  const jp = jitCompile(prog, { arch, profile: profileByName(o.profile ?? profile), harden: o.harden === true, memoryChecks: o.checks !== false, host: jitHost(arch) });
   emit(o, jitListingJson(jp), () => formatJitListing(jp));
 }
 
@@ -257,6 +280,9 @@ export function register(program: Command): void {
     .option('--profile <name>', 'helper profile: conformance or kernel (default: kernel for .o, else conformance)')
     .option('--budget <n>', 'maximum instructions executed', String(DEFAULT_BUDGET))
     .option('--harden', 'JIT: constant blinding and landing pads')
+    .option('--verify', 'run the verifier before executing (the default)')
+    .option('--no-verify', 'skip the verifier')
+    .option('--strict', 'strict verifier: also reject back-edges (loops), unreachable code, recursion, constant zero divisors')
     .action(action((file: string, _o: unknown, cmd: Command) => runCommand(file, cmd.optsWithGlobals<RunCliOptions>())));
 
   program

@@ -1,4 +1,42 @@
-// PLACEHOLDER: commands of this group are registered here by the issue that builds them.
-import type { Command } from 'commander';
+// `jitbox tour [--arch x86_64|arm64|both] [--seed N] [--quick]`: the guided end-to-end run
+// (jit/tour/run.ts). With --json, one object recording every step.
 
-export function register(_program: Command): void {}
+import type { Command } from 'commander';
+import { InvalidArgumentError } from '../../support/errors.js';
+import { action, emit, type GlobalOptions } from '../cli-util.js';
+import { runTour } from '../tour/run.js';
+import type { TourArch } from '../tour/types.js';
+
+interface TourCliOptions extends GlobalOptions {
+  arch: string;
+  seed: string;
+  quick?: boolean;
+}
+
+export function parseTourArch(a: string): TourArch[] {
+  if (a === 'both') return ['x86_64', 'arm64'];
+  if (a === 'x86_64' || a === 'arm64') return [a];
+  throw new InvalidArgumentError(`--arch must be x86_64, arm64 or both, got "${a}"`, { arch: a });
+}
+
+export function parseSeed(s: string): number {
+  const n = Number(s);
+  if (!Number.isSafeInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError(`--seed must be an integer in [0, 2^32), got "${s}"`, { seed: s });
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command('tour')
+    .description('a guided end-to-end run: BPF JIT, W^X, bcachefs unpackers (every figure computed live)')
+    .option('--arch <arch>', 'x86_64, arm64 or both', 'both')
+    .option('--seed <n>', 'seed of every random choice', '1')
+    .option('--quick', 'smaller counts and shorter timing loops')
+    .action(
+      action(async (_o: unknown, cmd: Command) => {
+        const o = cmd.optsWithGlobals<TourCliOptions>();
+        const { record, text } = await runTour({ arches: parseTourArch(o.arch), seed: parseSeed(o.seed), quick: o.quick === true });
+        emit(o, record, () => text);
+      }),
+    );
+}

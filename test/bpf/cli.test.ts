@@ -49,11 +49,13 @@ describe('jitbox run', () => {
     expect(r.stderr).toMatch(/^jitbox: invalid BPF instruction at slot 0 \(opcode 0xff\): unknown opcode\n$/);
     const f = jitbox(['--json', 'run', tmpFile('f.asm', 'ldxw %r0, [%r1+0]\nexit')]);
     expect(JSON.parse(f.stdout)).toMatchObject({ kind: 'bpf-memory-fault', details: { pc: 0, address: '0x0000000000000000' } });
-    // arm64 until its JIT backend lands (the JIT issue updates this line).
+    // arm64 runs through its JIT backend now.
     const x = jitbox(['--json', 'run', join(CONF, 'add.data'), '--arch', 'arm64']);
-    expect(JSON.parse(x.stdout)).toMatchObject({ error: 'UnsupportedError', message: expect.stringMatching(/JIT is not built yet/) });
+    expect(JSON.parse(x.stdout)).toMatchObject({ arch: 'arm64', exitedBy: 'exit', r0: '0x0000000000000003', expected: '0x0000000000000003' });
     expect(jitbox(['run', join(CONF, 'add.data'), '--arch', 'mips']).stderr).toMatch(/--arch must be one of interp, x86_64, arm64/);
-    expect(jitbox(['run', tmpFile('l.asm', 'l:\nja l'), '--budget', '100']).stderr).toMatch(/budget of 100 exceeded/);
+    // An endless loop with a reachable exit passes the default verifier; the budget stops it.
+    expect(jitbox(['run', tmpFile('l.asm', 'mov %r0, 0\nl:\njeq %r0, 0, l\nexit'), '--budget', '100']).stderr).toMatch(/budget of 100 exceeded/);
+    expect(jitbox(['run', tmpFile('l.asm', 'l:\nja l'), '--budget', '100', '--no-verify']).stderr).toMatch(/budget of 100 exceeded/);
   });
 });
 
