@@ -41,7 +41,8 @@
 // zero-terminated) using x11-x14 only, returns, or branches to bpf:mem-fault with x30 = the site's
 // return address (the host finds the site from x30).
 
-import { CodeBuffer, type Label } from '../buffer.js';
+import { type Label } from '../buffer.js';
+import { BpfEmitterBase } from './emitter-base.js';
 import { vaddrToPair } from '../../support/u64.js';
 import {
   type Cond, type Reg, type RZr, type LdStOp, type AtomicOp,
@@ -87,58 +88,18 @@ interface FnInfo {
   epilogueBound: boolean;
 }
 
-class Arm64BpfEmitter {
-  readonly buf = new CodeBuffer('arm64');
-  private readonly labelAtSlot = new Map<number, Label>();
-  private readonly entryAtSlot = new Map<number, Label>();
-  private readonly sites: { label: Label; insn: number; kind: SiteKind; len: number }[] = [];
-  private readonly checkers = new Map<string, Label>();
-  private depthChecker: Label | null = null;
-  private readonly fnByStart = new Map<number, FnInfo>();
-  private siteCount = 0;
-  private localCount = 0;
-  private cur = 0;
-
-  constructor(private readonly insns: readonly JitInsn[], private readonly opts: BpfCodegenOptions, private readonly farBranches: boolean) {}
+class Arm64BpfEmitter extends BpfEmitterBase<FnInfo> {
+  constructor(insns: readonly JitInsn[], opts: BpfCodegenOptions, private readonly farBranches: boolean) {
+    super('arm64', insns, opts);
+  }
 
   private put(word: number): void {
     this.buf.put32(word);
   }
 
-  private local(tag: string): Label {
-    return this.buf.newLabel(`.${tag}${this.localCount++}`);
-  }
-
-  private slotLabel(slot: number): Label {
-    let l = this.labelAtSlot.get(slot);
-    if (!l) {
-      l = this.buf.newLabel(`slot${slot}`);
-      this.labelAtSlot.set(slot, l);
-    }
-    return l;
-  }
-
-  private fnEntry(slot: number): Label {
-    let l = this.entryAtSlot.get(slot);
-    if (!l) {
-      l = this.buf.newLabel(`fn${slot}`);
-      this.entryAtSlot.set(slot, l);
-    }
-    return l;
-  }
-
-  private site(kind: SiteKind, len = 0): void {
-    const label = this.buf.newLabel(`site${this.siteCount++}`);
-    this.buf.bind(label);
-    this.sites.push({ label, insn: this.insns[this.cur]?.origin ?? this.cur, kind, len });
-  }
-
   /** Whether `symbol` is within BL reach of every address the image may occupy. */
   private near(symbol: string): boolean {
-    const a = this.opts.symbolAddress(symbol);
-    if (a === undefined) return false;
-    const { lo, hi } = this.opts.imageRange;
-    return Math.abs(a - lo) <= BL_REACH && Math.abs(a - hi) <= BL_REACH;
+    return this.withinReach(symbol, BL_REACH);
   }
 
   /** movz/movk of a 64-bit constant, always four words (layout independent of the value). */

@@ -40,7 +40,8 @@
 // bpf:mem-fault, whose host function finds the site from the return address at [rsp] and raises
 // the interpreter's BpfMemoryFault. The checker preserves every register but r11 and flags.
 
-import { CodeBuffer, ABS64, type Label } from '../buffer.js';
+import { ABS64, type Label } from '../buffer.js';
+import { BpfEmitterBase } from './emitter-base.js';
 import {
   type Cond, type Reg64, type Reg32, type Reg8, type Reg16, type Mem,
   rax, rcx, rdx, rbx, rbp, rsi, rdi, r8, r10, r11, r13, r14, r15, rsp, cl,
@@ -87,59 +88,14 @@ interface FnInfo {
   epilogueBound: boolean;
 }
 
-class X86BpfEmitter {
-  readonly buf = new CodeBuffer('x86_64');
-  private readonly insns: readonly JitInsn[];
-  private readonly opts: BpfCodegenOptions;
-  private readonly labelAtSlot = new Map<number, Label>();
-  private readonly entryAtSlot = new Map<number, Label>();
-  private readonly sites: { label: Label; insn: number; kind: SiteKind; len: number }[] = [];
-  private readonly checkers = new Map<string, Label>();
-  private depthChecker: Label | null = null;
-  private readonly fnByStart = new Map<number, FnInfo>();
-  private siteCount = 0;
-  private localCount = 0;
-  private cur = 0;
-
+class X86BpfEmitter extends BpfEmitterBase<FnInfo> {
   constructor(insns: readonly JitInsn[], opts: BpfCodegenOptions) {
-    this.insns = insns;
-    this.opts = opts;
+    super('x86_64', insns, opts);
   }
 
-  private local(tag: string): Label {
-    return this.buf.newLabel(`.${tag}${this.localCount++}`);
-  }
-
-  private slotLabel(slot: number): Label {
-    let l = this.labelAtSlot.get(slot);
-    if (!l) {
-      l = this.buf.newLabel(`slot${slot}`);
-      this.labelAtSlot.set(slot, l);
-    }
-    return l;
-  }
-
-  private fnEntry(slot: number): Label {
-    let l = this.entryAtSlot.get(slot);
-    if (!l) {
-      l = this.buf.newLabel(`fn${slot}`);
-      this.entryAtSlot.set(slot, l);
-    }
-    return l;
-  }
-
-  private site(kind: SiteKind, len = 0): void {
-    const label = this.buf.newLabel(`site${this.siteCount++}`);
-    this.buf.bind(label);
-    this.sites.push({ label, insn: this.insns[this.cur]?.origin ?? this.cur, kind, len });
-  }
-
-  /** Whether `symbol` is within rel32 reach of every address the image may occupy. */
+  /** Whether `symbol` is within rel32 reach (less 1 MiB of margin for the image itself). */
   private near(symbol: string): boolean {
-    const a = this.opts.symbolAddress(symbol);
-    if (a === undefined) return false;
-    const { lo, hi } = this.opts.imageRange;
-    return Math.abs(a - lo) < REL32_REACH - 0x100000 && Math.abs(a - hi) < REL32_REACH - 0x100000;
+    return this.withinReach(symbol, REL32_REACH - 0x100000 - 1);
   }
 
   private callSymbol(symbol: string): void {
