@@ -28,7 +28,7 @@ import {
 } from './isa.js';
 import {
   BpfAddressSpace, BpfBudgetExceeded, BpfLoadError, BpfMemoryFault, BpfRuntimeError, DEFAULT_BUDGET,
-  DefaultRegionAllocator, type BpfMapLike, type BpfProgram, type HelperContext, type HelperDef,
+  DefaultRegionAllocator, makeHelperContext, type BpfMapLike, type BpfProgram, type HelperContext, type HelperDef,
   type HelperProfile, type MemRegion, type RunOptions, type RunResult,
 } from './runtime.js';
 
@@ -162,21 +162,8 @@ export class BpfInterpreter {
     const top = vaddrToPair(stack.base + stack.bytes.length);
     R[20] = top.lo;
     R[21] = top.hi;
-    const trace: string[] = [];
-    const ctx: HelperContext = {
-      memory: space,
-      allocator: alloc,
-      program: this.program,
-      trace,
-      state: new Map(),
-      mapAt: (lo, hi) => {
-        for (const m of maps) {
-          const a = vaddrToPair(m.objectAddr);
-          if (a.lo === lo >>> 0 && a.hi === hi >>> 0) return m;
-        }
-        return null;
-      },
-    };
+    const ctx: HelperContext = makeHelperContext(space, alloc, this.program, maps);
+    const trace = ctx.trace;
     const budget = opts.budget ?? DEFAULT_BUDGET;
     const res = execute(this, p, R, space, ctx, budget);
     return { r0: u64(R[0] as number, R[1] as number), insns: res.count, exitedBy: res.unwound ? 'unwind' : 'exit', trace, mem: input.bytes };

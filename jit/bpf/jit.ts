@@ -26,7 +26,7 @@ import { compileBpfArm64 } from '../../codegen/bpf/arm64.js';
 import { conformanceProfile } from './helpers-conformance.js';
 import { BPF_MAX_CALL_DEPTH, BPF_STACK_SIZE, LDDW_SRC, type BpfInsn } from './isa.js';
 import {
-  BpfAddressSpace, BpfBudgetExceeded, BpfLoadError, DEFAULT_BUDGET, type BpfMapLike, type BpfProgram, type HelperContext,
+  BpfAddressSpace, BpfBudgetExceeded, BpfLoadError, DEFAULT_BUDGET, makeHelperContext, type BpfMapLike, type BpfProgram, type HelperContext,
   type HelperProfile, type RunOptions, type RunResult,
 } from './runtime.js';
 import { verifyProgram } from './verifier.js';
@@ -145,21 +145,8 @@ export class JitProgram {
     input.bytes.set(memBytes);
     const maps = this.program.maps ?? [];
     for (const m of maps) m.attach(memory, alloc);
-    const trace: string[] = [];
-    const ctx: HelperContext = {
-      memory,
-      allocator: alloc,
-      program: this.program,
-      trace,
-      state: new Map(),
-      mapAt: (lo, hi) => {
-        for (const m of maps) {
-          const a = vaddrToPair(m.objectAddr);
-          if (a.lo === lo >>> 0 && a.hi === hi >>> 0) return m;
-        }
-        return null;
-      },
-    };
+    const ctx: HelperContext = makeHelperContext(memory, alloc, this.program, maps);
+    const trace = ctx.trace;
     const args: U64[] = [u64(0, 0), u64(0, 0)];
     if (memBytes.length > 0) {
       args[0] = vaddrToPair(input.base);

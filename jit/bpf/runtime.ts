@@ -213,6 +213,24 @@ export interface HelperContext {
   state: Map<string, unknown>;
 }
 
+/** The helper context of one run: program memory, its allocator, its maps by object address. */
+export function makeHelperContext(memory: BpfAddressSpace, allocator: RegionAllocator, program: BpfProgram, maps: readonly BpfMapLike[]): HelperContext {
+  return {
+    memory,
+    allocator,
+    program,
+    trace: [],
+    state: new Map(),
+    mapAt: (lo, hi) => {
+      for (const m of maps) {
+        const a = vaddrToPair(m.objectAddr);
+        if (a.lo === lo >>> 0 && a.hi === hi >>> 0) return m;
+      }
+      return null;
+    },
+  };
+}
+
 /**
  * A helper: `args` holds r1..r5 as (lo, hi) pairs, args[2k] = lo of r(k+1), args[2k+1] = hi, both
  * as int32. Returns r0. Errors thrown must be JitboxErrors.
