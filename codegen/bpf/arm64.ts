@@ -177,33 +177,7 @@ class Arm64BpfEmitter extends BpfEmitterBase<FnInfo> {
     this.put(encBrk(0x800));
     this.emitCheckers();
     const fin = this.buf.finish({ base: this.opts.imageRange.lo, resolve: (s) => this.opts.symbolAddress(s) });
-    return this.result(fin.bytes, fin.labels, fin.relocations, offsets, codeEnd);
-  }
-
-  finishAt(base: number): { bytes: Uint8Array; labels: Map<string, number>; relocations: { kind: string; symbol: string; offset: number; target: number }[] } {
-    return this.buf.finish({ base, resolve: (s) => this.opts.symbolAddress(s) });
-  }
-
-  private result(bytes: Uint8Array, labels: Map<string, number>, relocs: { kind: string; symbol: string; offset: number; target: number }[], offsets: Label[], codeEnd: Label): BpfCodegenResult {
-    const n = Math.max(0, ...this.insns.map((i) => (i.origin ?? 0) + 1));
-    const insnOffsets = new Int32Array(n + 1).fill(-1);
-    this.insns.forEach((i, k) => {
-      const o = i.origin ?? k;
-      const at = labels.get((offsets[k] as Label).name) as number;
-      if ((insnOffsets[o] as number) < 0) insnOffsets[o] = at;
-    });
-    const end = labels.get(codeEnd.name) as number;
-    insnOffsets[n] = end;
-    for (let k = n - 1; k >= 0; k--) if ((insnOffsets[k] as number) < 0) insnOffsets[k] = insnOffsets[k + 1] as number;
-    const sites: JitSite[] = this.sites.map((s) => ({ ret: labels.get(s.label.name) as number, insn: s.insn, kind: s.kind, len: s.len }));
-    return {
-      bytes,
-      insnOffsets,
-      sites,
-      relocations: relocs.map((r) => ({ kind: r.kind, symbol: r.symbol, offset: r.offset, target: r.target })),
-      labels,
-      codeSize: end,
-    };
+    return this.result(fin, offsets, codeEnd);
   }
 
   // ---- prologue / epilogue -----------------------------------------------------------------
@@ -601,12 +575,7 @@ export function compileBpfArm64(insns: readonly JitInsn[], opts: BpfCodegenOptio
   return {
     sized,
     at(base: number): BpfCodegenResult {
-      const fin = final.finishAt(base);
-      if (fin.bytes.length !== sized.bytes.length) throw new BpfJitError(0, '', `final pass at the ROX address changed the image size (${sized.bytes.length} -> ${fin.bytes.length})`);
-      for (const [k, v] of fin.labels) {
-        if (k.startsWith('slot') && sized.labels.get(k) !== v) throw new BpfJitError(0, '', `final pass moved label ${k}`);
-      }
-      return { ...sized, labels: fin.labels, bytes: fin.bytes, relocations: fin.relocations.map((r) => ({ kind: r.kind, symbol: r.symbol, offset: r.offset, target: r.target })) };
+      return final.finalPass(base, sized);
     },
   };
 }

@@ -5,57 +5,20 @@
 // memory-check overhead, and code size (ubpf: a 192-byte BPF loop -> ~772 bytes of arm64,
 // reference/bpf.md §4.2).
 
-import { assemble } from '../bpf/asm.js';
 import { BpfInterpreter, loadProgram } from '../bpf/interp.js';
 import { jitCompile } from '../bpf/jit.js';
 import { BpfJitHost } from '../bpf/jit-host.js';
 import { verifyProgram } from '../bpf/verifier.js';
 import { conformanceProfile } from '../bpf/helpers-conformance.js';
 import { encodeProgram } from '../bpf/isa.js';
-import type { BpfProgram } from '../bpf/runtime.js';
 import { generateProgram } from '../fuzz/bpf-jit.js';
 import { compileBpfArm64 } from '../../codegen/bpf/arm64.js';
 import { withOrigins } from '../../codegen/bpf/common.js';
 import { Rng } from '../../support/rng.js';
 import { LOOP_SOURCE } from './bpf-interp.js';
+import { MEM_LOOP, timeIt, withIters } from './bpf-jit-shared.js';
 import type { Benchmark, BenchOptions, BenchReport } from './types.js';
 
-const MEM_LOOP = `
-mov %r0, 0
-mov %r6, %r1
-mov %r7, %r2
-lddw %r8, ITERS
-outer:
-mov %r1, %r6
-mov %r2, 0
-inner:
-ldxb %r3, [%r1+0]
-add %r0, %r3
-add %r1, 1
-add %r2, 1
-jlt %r2, %r7, inner
-sub %r8, 1
-jne %r8, 0, outer
-exit
-`;
-
-function timeIt(f: () => void, minMs: number): number {
-  const w0 = performance.now();
-  while (performance.now() - w0 < minMs / 2) f();
-  let n = 0;
-  const t0 = performance.now();
-  let t = t0;
-  do {
-    f();
-    n++;
-    t = performance.now();
-  } while (t - t0 < minMs);
-  return (t - t0) / n;
-}
-
-function withIters(src: string, iters: number): BpfProgram {
-  return loadProgram(assemble(src.replace('ITERS', String(iters))), 'loop');
-}
 
 export interface Arm64Column {
   codegenInsnsPerSec: number;

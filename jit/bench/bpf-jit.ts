@@ -9,7 +9,6 @@
 // - code size: image bytes per BPF instruction, and per BPF byte next to ubpf's ~760 B of x86_64
 //   for a 192-byte loop program (reference/bpf.md §4.2).
 
-import { assemble } from '../bpf/asm.js';
 import { BpfInterpreter, loadProgram } from '../bpf/interp.js';
 import { jitCompile } from '../bpf/jit.js';
 import { BpfJitHost } from '../bpf/jit-host.js';
@@ -21,47 +20,10 @@ import { compileBpfX86 } from '../../codegen/bpf/x86_64.js';
 import { withOrigins } from '../../codegen/bpf/common.js';
 import { Rng } from '../../support/rng.js';
 import { LOOP_SOURCE } from './bpf-interp.js';
+import { MEM_LOOP, timeIt, withIters } from './bpf-jit-shared.js';
 import type { Benchmark, BenchOptions, BenchReport } from './types.js';
 import { arm64Column } from './bpf-jit-arm64.js';
 
-/** Sums the input bytes `ITERS` times: every ldxb goes through r1 (unproven: runtime-checked). */
-const MEM_LOOP = `
-mov %r0, 0
-mov %r6, %r1
-mov %r7, %r2
-lddw %r8, ITERS
-outer:
-mov %r1, %r6
-mov %r2, 0
-inner:
-ldxb %r3, [%r1+0]
-add %r0, %r3
-add %r1, 1
-add %r2, 1
-jlt %r2, %r7, inner
-sub %r8, 1
-jne %r8, 0, outer
-exit
-`;
-
-/** Mean ms per call after a warm-up of minMs / 2 (V8 tiers up first). */
-function timeIt(f: () => void, minMs: number): number {
-  const w0 = performance.now();
-  while (performance.now() - w0 < minMs / 2) f();
-  let n = 0;
-  const t0 = performance.now();
-  let t = t0;
-  do {
-    f();
-    n++;
-    t = performance.now();
-  } while (t - t0 < minMs);
-  return (t - t0) / n;
-}
-
-function withIters(src: string, iters: number): ReturnType<typeof loadProgram> {
-  return loadProgram(assemble(src.replace('ITERS', String(iters))), 'loop');
-}
 
 export const bench: Benchmark = {
   name: 'bpf-jit',
