@@ -65,6 +65,8 @@ export interface AuditReport extends AuditCounters {
 }
 
 const LOG = 64;
+/** Shadow allocation unit: one frame group (frames.ts FRAMES_PER_GROUP × PAGE_SIZE); pages never straddle it. */
+export const SHADOW_CHUNK = 2 * 1024 * 1024;
 
 export class Auditor {
   readonly counters: AuditCounters = {
@@ -81,7 +83,8 @@ export class Auditor {
   private readonly transitionLog = new Ring<PermTransition>();
   private readonly writeLog = new Ring<WriteRecord>();
   private readonly violations: AuditViolation[] = [];
-  private shadow = new Uint8Array(0);
+  /** Shadow bytes per 2 MiB of physical memory, allocated when a frame in it first turns executable. */
+  private readonly shadowGroups: (Uint8Array | undefined)[] = [];
 
   /** Refuse a transition to W+X before it happens. */
   checkTransition(page: VAddr, to: Perm | null, op: string): void {
@@ -95,12 +98,20 @@ export class Auditor {
     this.checkTransition(page, to, op);
     this.counters.transitions++;
     if (from !== null && to !== null) this.counters.flips++;
-    this.transitionLog.push({ seq: ++this.seq, page, from, to, op });
+    const slot = this.transitionLog.reuse();
+    if (slot === null) this.transitionLog.push({ seq: ++this.seq, page, from, to, op });
+    else {
+      slot.seq = ++this.seq;
+      slot.page = page;
+      slot.from = from;
+      slot.to = to;
+      slot.op = op;
+      this.transitionLog.push(slot);
+    }
     const wasX = from !== null && (from & PERM_X) !== 0;
     const isX = to !== null && (to & PERM_X) !== 0;
     if (isX && !wasX) {
-      this.ensureShadow(mem.length);
-      this.shadow.set(mem.subarray(frameOffset, frameOffset + PAGE_SIZE), frameOffset);
+      this.shadowChunk(frameOffset).set(mem.subarray(frameOffset, frameOffset + PAGE_SIZE), frameOffset % SHADOW_CHUNK);
     }
   }
 
@@ -117,7 +128,16 @@ export class Auditor {
     }
     this.counters.writes++;
     if (via === 'insn-raw') this.counters.rawInsnWrites++;
-    this.writeLog.push({ seq: ++this.seq, addr, len, via, op });
+    const slot = this.writeLog.reuse();
+    if (slot === null) this.writeLog.push({ seq: ++this.seq, addr, len, via, op });
+    else {
+      slot.seq = ++this.seq;
+      slot.addr = addr;
+      slot.len = len;
+      slot.via = via;
+      slot.op = op;
+      this.writeLog.push(slot);
+    }
   }
 
   poke(bytes: number): void {
@@ -129,27 +149,29 @@ export class Auditor {
     this.counters.pokeSteps++;
   }
 
-  /** A text_poke (or boot/raw instruction) write landed at host offset `off`: update the shadow. */
+  /** A text_poke (or boot/raw instruction) write of ≤ one page landed at host offset `off`: update the shadow. */
   codeStored(off: number, len: number, mem: Uint8Array): void {
-    this.ensureShadow(mem.length);
-    this.shadow.set(mem.subarray(off, off + len), off);
+    this.shadowChunk(off).set(mem.subarray(off, off + len), off % SHADOW_CHUNK);
   }
 
-  /** The shadow array itself (sized for `len` bytes of memory), for writers that mirror a store. */
-  shadowFor(len: number): Uint8Array {
-    this.ensureShadow(len);
-    return this.shadow;
+  /**
+   * The shadow bytes of the 2 MiB of physical memory holding host offset `off` (index them with
+   * `off % SHADOW_CHUNK`), for writers that mirror a store of ≤ one page.
+   */
+  shadowChunk(off: number): Uint8Array {
+    const g = Math.floor(off / SHADOW_CHUNK);
+    let chunk = this.shadowGroups[g];
+    if (chunk === undefined) {
+      while (this.shadowGroups.length <= g) this.shadowGroups.push(undefined);
+      chunk = this.shadowGroups[g] = new Uint8Array(SHADOW_CHUNK);
+    }
+    return chunk;
   }
 
   /** Compare one executable frame with its shadow. */
   frameMatches(frameOffset: number, mem: Uint8Array): boolean {
-    this.ensureShadow(mem.length);
-    return (
-      Buffer.compare(
-        mem.subarray(frameOffset, frameOffset + PAGE_SIZE),
-        this.shadow.subarray(frameOffset, frameOffset + PAGE_SIZE),
-      ) === 0
-    );
+    const at = frameOffset % SHADOW_CHUNK;
+    return Buffer.compare(mem.subarray(frameOffset, frameOffset + PAGE_SIZE), this.shadowChunk(frameOffset).subarray(at, at + PAGE_SIZE)) === 0;
   }
 
   report(executablePages: number, wxPages: VAddr[], extra: AuditViolation[]): AuditReport {
@@ -169,19 +191,17 @@ export class Auditor {
       recentWrites: this.writeLog.items().map((w) => ({ addr: hexAddr(w.addr), len: w.len, via: w.via, op: w.op })),
     };
   }
-
-  private ensureShadow(len: number): void {
-    if (this.shadow.length >= len) return;
-    const s = new Uint8Array(len);
-    s.set(this.shadow);
-    this.shadow = s;
-  }
 }
 
-/** The last LOG items, oldest first. */
-class Ring<T> {
+/** The last LOG items, oldest first. Slots are reused once full (a long run allocates nothing). */
+class Ring<T extends object> {
   private readonly buf: T[] = [];
   private next = 0;
+
+  /** The slot to overwrite with the newest item, or null while the ring is still filling. */
+  reuse(): T | null {
+    return this.buf.length < LOG ? null : (this.buf[this.next] as T);
+  }
 
   push(item: T): void {
     if (this.buf.length < LOG) this.buf.push(item);
@@ -190,6 +210,7 @@ class Ring<T> {
   }
 
   items(): T[] {
-    return this.buf.length < LOG ? [...this.buf] : [...this.buf.slice(this.next), ...this.buf.slice(0, this.next)];
+    const order = this.buf.length < LOG ? this.buf : [...this.buf.slice(this.next), ...this.buf.slice(0, this.next)];
+    return order.map((x) => ({ ...x }));
   }
 }

@@ -75,3 +75,96 @@ export function popcount(bits: Uint32Array): number {
   }
   return n;
 }
+
+/**
+ * A summary tree over a bitmap's words answering first-fit queries in O(log words): each node
+ * keeps the clear-bit run at its low end (`pre`), at its high end (`suf`) and its longest run
+ * (`best`). `findFirst(n)` returns exactly what `findZeroRun(bits, nbits, n)` returns (the lowest
+ * start of n clear bits); the bitmap stays the source of truth and `update` re-reads changed words.
+ * The word count must be a power of two and every bit of every word must be in range.
+ */
+export class RunIndex {
+  private readonly bits: Uint32Array;
+  private readonly leaves: number;
+  private readonly pre: Int32Array;
+  private readonly suf: Int32Array;
+  private readonly best: Int32Array;
+
+  constructor(bits: Uint32Array) {
+    const n = bits.length;
+    if (n === 0 || (n & (n - 1)) !== 0) throw new RangeError(`RunIndex needs a power-of-two word count, got ${n}`);
+    this.bits = bits;
+    this.leaves = n;
+    this.pre = new Int32Array(2 * n);
+    this.suf = new Int32Array(2 * n);
+    this.best = new Int32Array(2 * n);
+    for (let w = 0; w < n; w++) this.setLeaf(w);
+    for (let i = n - 1; i >= 1; i--) this.combine(i, (16 * n) >>> (31 - Math.clz32(i)));
+  }
+
+  /** Re-read words [from, to] of the bitmap after they changed. */
+  update(fromWord: number, toWord: number): void {
+    for (let w = fromWord; w <= toWord; w++) this.setLeaf(w);
+    let lo = (fromWord + this.leaves) >>> 1;
+    let hi = (toWord + this.leaves) >>> 1;
+    let half = 32;
+    while (lo >= 1) {
+      for (let i = lo; i <= hi; i++) this.combine(i, half);
+      lo >>>= 1;
+      hi >>>= 1;
+      half *= 2;
+    }
+  }
+
+  /** Lowest start of a run of `n` (≥ 1) clear bits, or -1. */
+  findFirst(n: number): number {
+    if (this.best[1]! < n) return -1;
+    let i = 1;
+    let base = 0;
+    let span = this.leaves * 32;
+    while (i < this.leaves) {
+      const half = span >>> 1;
+      const l = 2 * i;
+      if (this.best[l]! >= n) i = l;
+      else if (this.suf[l]! + this.pre[l + 1]! >= n) return base + half - this.suf[l]!;
+      else {
+        i = l + 1;
+        base += half;
+      }
+      span = half;
+    }
+    const free = ~this.bits[i - this.leaves]! >>> 0;
+    let y = free;
+    for (let k = 1; k < n; k++) y &= free >>> k;
+    return base + ctz(y);
+  }
+
+  private setLeaf(w: number): void {
+    const v = this.bits[w]! >>> 0;
+    const i = w + this.leaves;
+    if (v === 0) {
+      this.pre[i] = this.suf[i] = this.best[i] = 32;
+      return;
+    }
+    this.pre[i] = ctz(v);
+    this.suf[i] = Math.clz32(v);
+    let x = ~v;
+    let run = 0;
+    while (x !== 0) {
+      x &= x << 1;
+      run++;
+    }
+    this.best[i] = run;
+  }
+
+  /** Node i from its children, each covering `half` bits. */
+  private combine(i: number, half: number): void {
+    const l = 2 * i;
+    const r = l + 1;
+    const pl = this.pre[l]!;
+    const sr = this.suf[r]!;
+    this.pre[i] = pl === half ? half + this.pre[r]! : pl;
+    this.suf[i] = sr === half ? half + this.suf[l]! : sr;
+    this.best[i] = Math.max(this.best[l]!, this.best[r]!, this.suf[l]! + this.pre[r]!);
+  }
+}

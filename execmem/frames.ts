@@ -39,6 +39,8 @@ export class Frames {
   directCollapses = 0;
   private view: Uint8Array;
   private smallHint = 0;
+  /** No free frame of a non-huge group lies below this index (allocFrame scans from here). */
+  private frameHint = 0;
   private readonly hugeDirectMap: boolean;
   private readonly onGrow: () => void;
 
@@ -118,11 +120,12 @@ export class Frames {
       if (g >= this.groups) this.grow(1);
       if (this.groupHuge[g] || (this.groupUsed[g] as number) >= FRAMES_PER_GROUP) continue;
       const base = g * FRAMES_PER_GROUP;
-      for (let f = base; f < base + FRAMES_PER_GROUP; f++) {
+      for (let f = Math.max(base, this.frameHint); f < base + FRAMES_PER_GROUP; f++) {
         if (this.used[f]) continue;
         this.used[f] = 1;
         this.groupUsed[g] = (this.groupUsed[g] as number) + 1;
         this.smallHint = g;
+        this.frameHint = f + 1;
         if (zero) this.bytes().fill(0, f * PAGE_SIZE, (f + 1) * PAGE_SIZE);
         return f;
       }
@@ -154,6 +157,7 @@ export class Frames {
     this.used[f] = 0;
     this.groupUsed[g] = (this.groupUsed[g] as number) - 1;
     if (g < this.smallHint) this.smallHint = g;
+    if (f < this.frameHint) this.frameHint = f;
   }
 
   freeGroup(first: number): void {
@@ -162,6 +166,7 @@ export class Frames {
     this.groupHuge[g] = 0;
     this.groupUsed[g] = 0;
     this.used.fill(0, first, first + FRAMES_PER_GROUP);
+    if (first < this.frameHint) this.frameHint = first;
   }
 
   /**

@@ -21,7 +21,7 @@ import { BpfJitBudgetError, DoubleFreeError, ForeignFreeError } from './errors.j
 import type { AddressSpace } from './space.js';
 import { HUGE_PAGE_SIZE, PAGE_SIZE } from './types.js';
 import { checkAddress, checkLength, modulo, pageRound } from './validate.js';
-import { clearBits, findZeroRun, nextZero, setBits } from './bitmap.js';
+import { clearBits, RunIndex, setBits } from './bitmap.js';
 
 export const BPF_PROG_PACK_SIZE = HUGE_PAGE_SIZE;
 export const BPF_PROG_CHUNK_SIZE = 64;
@@ -40,8 +40,8 @@ export interface Pack {
   runLength: Int32Array;
   /** At a program's first chunk: ALLOCATED, FINALIZED or FREED (until the chunk is reused). */
   state: Uint8Array;
-  /** No clear bit below this chunk (the search starts here; first fit is unchanged). */
-  firstFree: number;
+  /** First-fit index over `bits` (same answers as a linear bitmap_find_next_zero_area). */
+  runs: RunIndex;
 }
 
 const ALLOCATED = 1;
@@ -123,18 +123,19 @@ export class BpfPacks {
     const n = Math.ceil(size / BPF_PROG_CHUNK_SIZE);
     for (const pack of this.packs) {
       if (pack.freeChunks < n) continue;
-      const pos = findZeroRun(pack.bits, BPF_PROG_CHUNK_COUNT, n, pack.firstFree);
+      const pos = pack.runs.findFirst(n);
       if (pos >= 0) return this.claim(pack, pos, n);
     }
     const base = this.space.execmem.alloc('BPF', BPF_PROG_PACK_SIZE, { huge: this.space.config.hugePacks, label: 'bpf_prog_pack' });
+    const bits = new Uint32Array(BPF_PROG_CHUNK_COUNT / 32);
     const pack: Pack = {
       base,
-      bits: new Uint32Array(BPF_PROG_CHUNK_COUNT / 32),
+      bits,
       freeChunks: BPF_PROG_CHUNK_COUNT,
       runStart: new Int32Array(BPF_PROG_CHUNK_COUNT).fill(-1),
       runLength: new Int32Array(BPF_PROG_CHUNK_COUNT),
       state: new Uint8Array(BPF_PROG_CHUNK_COUNT),
-      firstFree: 0,
+      runs: new RunIndex(bits),
     };
     this.releasedPacks.delete(base);
     this.packs.push(pack);
@@ -149,7 +150,7 @@ export class BpfPacks {
     pack.runLength[pos] = n;
     pack.state.fill(0, pos, pos + n);
     pack.state[pos] = ALLOCATED;
-    if (pos === pack.firstFree) pack.firstFree = nextZero(pack.bits, pos + n, BPF_PROG_CHUNK_COUNT);
+    pack.runs.update(pos >>> 5, (pos + n - 1) >>> 5);
     return pack.base + pos * BPF_PROG_CHUNK_SIZE;
   }
 
@@ -172,7 +173,7 @@ export class BpfPacks {
     pack.runLength[pos] = 0;
     pack.freeChunks += n;
     pack.state[pos] = FREED;
-    if (pos < pack.firstFree) pack.firstFree = pos;
+    pack.runs.update(pos >>> 5, (pos + n - 1) >>> 5);
     if (pack.freeChunks === BPF_PROG_CHUNK_COUNT) {
       this.packs.splice(this.packs.indexOf(pack), 1);
       this.releasedPacks.set(pack.base, pack.state);

@@ -16,6 +16,7 @@
 import { Buffer } from 'node:buffer';
 import { InvalidArgumentError, InvariantError, UnsupportedError } from '../support/errors.js';
 import { type VAddr, hexAddr } from '../support/u64.js';
+import { SHADOW_CHUNK } from './audit.js';
 import { type PokeRefusal, TextPokeError } from './errors.js';
 import type { AddressSpace } from './space.js';
 import { PAGE_SIZE, PERM_RW, PERM_X, permString } from './types.js';
@@ -180,7 +181,6 @@ export class TextPoker {
       this.aliasPages = pages;
       s.auditor.pokeStep();
       const mem = s.frames.bytes();
-      const shadow = s.auditor.shadowFor(mem.length);
       for (let done = 0; done < n; ) {
         const inAlias = inPage + done;
         const slot = inAlias >= PAGE_SIZE ? 1 : 0;
@@ -188,7 +188,7 @@ export class TextPoker {
         const host = (this.alias[slot] as number) * PAGE_SIZE + inAlias - slot * PAGE_SIZE;
         s.auditor.write(a + done, k, via, op, PERM_RW);
         put(mem, host, off + done, k);
-        put(shadow, host, off + done, k);
+        put(s.auditor.shadowChunk(host), host % SHADOW_CHUNK, off + done, k);
         done += k;
       }
       this.alias.fill(-1);

@@ -277,7 +277,14 @@ export class AddressSpace implements GuestMemory {
     } else {
       for (let i = 0; i < npages; i++) frameList.push(this.frames.allocFrame(req.fill !== 'trap'));
     }
-    if (req.fill === 'trap') for (const f of frameList) this.trapFillHost(f * PAGE_SIZE, PAGE_SIZE);
+    if (req.fill === 'trap') {
+      for (let i = 0; i < frameList.length; ) {
+        let j = i + 1;
+        while (j < frameList.length && frameList[j] === (frameList[j - 1] as number) + 1) j++;
+        this.trapFillHost((frameList[i] as number) * PAGE_SIZE, (j - i) * PAGE_SIZE);
+        i = j;
+      }
+    }
     this.vmap.insert(area);
     const mem = this.frames.bytes();
     for (let i = 0; i < npages; i++) {

@@ -89,10 +89,24 @@ class Peaks {
   }
 }
 
-function runPacked(arch: Arch, sizes: number[], order: number[], seed: number): PathResult {
-  const space = new AddressSpace({ arch, seed });
-  const packs = space.packs;
-  const live: (ReturnType<typeof packs.binaryPackAlloc> | null)[] = sizes.map(() => null);
+/** One allocation path as the replay sees it: a handle per live program. */
+interface AllocPath<H> {
+  /** Allocate (timed as alloc). */
+  alloc(n: number): H;
+  /** Fill the image and seal it ROX (timed as finalize). */
+  finalize(h: H): void;
+  /** Free (timed as free). */
+  free(h: H): void;
+  /** Bytes of executable memory held now, and packs alive (0 on the page path). */
+  held(): { bytes: number; packs: number };
+  packsCreated(): number;
+  /** True when nothing is left behind after the last free. */
+  drained(): boolean;
+}
+
+/** Replay the event order through one path on a fresh address space. */
+function replay<H>(space: AddressSpace, sizes: number[], order: number[], path: AllocPath<H>): PathResult {
+  const live: (H | undefined)[] = new Array(sizes.length);
   const peaks = new Peaks();
   let liveBytes = 0;
   let livePrograms = 0;
@@ -101,28 +115,27 @@ function runPacked(arch: Arch, sizes: number[], order: number[], seed: number): 
   let freeMs = 0;
   for (const id of order) {
     const n = sizes[id] as number;
-    const bin = live[id];
-    if (bin === null || bin === undefined) {
+    const h = live[id];
+    if (h === undefined) {
       const t0 = performance.now();
-      const b = packs.binaryPackAlloc(n);
+      const nh = path.alloc(n);
       const t1 = performance.now();
-      fillImage(arch, b.rw, b.rwImageOffset, b.progLen);
-      packs.binaryPackFinalize(b);
+      path.finalize(nh);
       const t2 = performance.now();
       allocMs += t1 - t0;
       finalizeMs += t2 - t1;
-      live[id] = b;
+      live[id] = nh;
       liveBytes += n;
       livePrograms++;
     } else {
       const t0 = performance.now();
-      packs.binaryPackFree(bin.image);
+      path.free(h);
       freeMs += performance.now() - t0;
       liveBytes -= n;
       livePrograms--;
     }
-    const alive = packs.packList().length;
-    peaks.note(alive * PACK_BYTES, liveBytes, livePrograms, alive);
+    const held = path.held();
+    peaks.note(held.bytes, liveBytes, livePrograms, held.packs);
   }
   const stats = space.stats();
   const audit = space.audit();
@@ -135,7 +148,7 @@ function runPacked(arch: Arch, sizes: number[], order: number[], seed: number): 
     endToEndPerSecond: ops / ((allocMs + finalizeMs + freeMs) / 1000),
     peakBytesUsed: peaks.bytesUsed,
     peakPacksAlive: peaks.packs,
-    packsCreated: packs.packsCreated,
+    packsCreated: path.packsCreated(),
     peakLiveBytes: peaks.liveBytes,
     peakLivePrograms: peaks.livePrograms,
     utilisationAtPeak: peaks.utilisation,
@@ -143,70 +156,50 @@ function runPacked(arch: Arch, sizes: number[], order: number[], seed: number): 
     vmapSplits: stats.vmapSplits,
     pokes: audit.pokes,
     flips: audit.flips,
-    auditOk: audit.ok && packs.packList().length === 0,
+    auditOk: audit.ok && path.drained(),
   };
+}
+
+function runPacked(arch: Arch, sizes: number[], order: number[], seed: number): PathResult {
+  const space = new AddressSpace({ arch, seed });
+  const packs = space.packs;
+  return replay(space, sizes, order, {
+    alloc: (n) => packs.binaryPackAlloc(n),
+    finalize: (b) => {
+      fillImage(arch, b.rw, b.rwImageOffset, b.progLen);
+      packs.binaryPackFinalize(b);
+    },
+    free: (b) => packs.binaryPackFree(b.image),
+    held: () => ({ bytes: packs.packList().length * PACK_BYTES, packs: packs.packList().length }),
+    packsCreated: () => packs.packsCreated,
+    drained: () => packs.packList().length === 0,
+  });
 }
 
 function runPages(arch: Arch, sizes: number[], order: number[], seed: number): PathResult {
   const space = new AddressSpace({ arch, seed });
   const packs = space.packs;
-  const live: (ReturnType<typeof packs.binaryAlloc> | null)[] = sizes.map(() => null);
-  const peaks = new Peaks();
-  let liveBytes = 0;
-  let livePrograms = 0;
-  let bytesUsed = 0;
-  let allocMs = 0;
-  let finalizeMs = 0;
-  let freeMs = 0;
-  for (const id of order) {
-    const n = sizes[id] as number;
-    const bin = live[id];
-    if (bin === null || bin === undefined) {
-      const t0 = performance.now();
+  let bytesHeld = 0;
+  return replay(space, sizes, order, {
+    alloc: (n) => {
       const b = packs.binaryAlloc(n);
-      const t1 = performance.now();
+      bytesHeld += b.size;
+      return b;
+    },
+    finalize: (b) => {
       const img = new Uint8Array(b.progLen);
       fillImage(arch, img, 0, b.progLen);
       space.write(b.image, img);
       packs.binaryLockRo(b.header);
-      const t2 = performance.now();
-      allocMs += t1 - t0;
-      finalizeMs += t2 - t1;
-      live[id] = b;
-      liveBytes += n;
-      livePrograms++;
-      bytesUsed += b.size;
-    } else {
-      const t0 = performance.now();
-      packs.binaryFree(bin.image);
-      freeMs += performance.now() - t0;
-      liveBytes -= n;
-      livePrograms--;
-      bytesUsed -= bin.size;
-    }
-    peaks.note(bytesUsed, liveBytes, livePrograms, 0);
-  }
-  const stats = space.stats();
-  const audit = space.audit();
-  const ops = 2 * sizes.length;
-  return {
-    allocSeconds: allocMs / 1000,
-    finalizeSeconds: finalizeMs / 1000,
-    freeSeconds: freeMs / 1000,
-    opsPerSecond: ops / ((allocMs + freeMs) / 1000),
-    endToEndPerSecond: ops / ((allocMs + finalizeMs + freeMs) / 1000),
-    peakBytesUsed: peaks.bytesUsed,
-    peakPacksAlive: 0,
-    packsCreated: 0,
-    peakLiveBytes: peaks.liveBytes,
-    peakLivePrograms: peaks.livePrograms,
-    utilisationAtPeak: peaks.utilisation,
-    directMapSplits: stats.directMapSplits,
-    vmapSplits: stats.vmapSplits,
-    pokes: audit.pokes,
-    flips: audit.flips,
-    auditOk: audit.ok,
-  };
+    },
+    free: (b) => {
+      packs.binaryFree(b.image);
+      bytesHeld -= b.size;
+    },
+    held: () => ({ bytes: bytesHeld, packs: 0 }),
+    packsCreated: () => 0,
+    drained: () => packs.pageProgramList().length === 0,
+  });
 }
 
 /** The fastest of `reps` runs (the first ones also warm up the JIT; a shared machine adds noise). */
