@@ -29,6 +29,9 @@ import { InvalidArgumentError, isJitboxError, JitboxError } from '../support/err
 import { DecodeCache, MAX_BLOCK_INSNS, R_INFO, REC_WORDS } from './decode-cache.js';
 import { DecoderMismatchError, HostFunctionError, InvalidInstructionError, UnsupportedInstructionError } from './errors.js';
 import { type AccessObserver, GuestMemoryPort } from './memory.js';
+import { defaultTier, HOT_THRESHOLD, isTier, type TierStats, TranslationTier } from './translate/tier.js';
+import type { ArchTranslator, Tier } from './translate/types.js';
+import { translatorFor } from './translate/registry.js';
 
 export { type AccessObserver } from './memory.js';
 
@@ -77,6 +80,12 @@ export interface CallOptions {
   regs?: Readonly<Record<string, CallArg>>;
   /** Initial flags: x86 RFLAGS arithmetic bits (CF PF AF ZF SF OF), arm64 NZCV in bits 31-28. */
   flags?: number;
+  /**
+   * Execution tier for this call (default: the machine's): 'interp' interprets only, 'translate'
+   * translates every block on first dispatch, 'auto' translates hot blocks. Results never depend
+   * on it; with `observer` or `trace` the call is interpreted.
+   */
+  tier?: Tier;
 }
 
 export interface CallResult {
@@ -93,6 +102,8 @@ export interface MachineOptions {
   capstoneCheck?: boolean;
   /** Stack used by `call` when the call gives none. */
   stack?: StackRegion;
+  /** Default tier of calls (default: env JITBOX_TIER, else 'auto'); see CallOptions.tier. */
+  tier?: Tier;
 }
 
 interface HostEntry {
@@ -135,12 +146,20 @@ export abstract class Machine {
   hostRetHi = 0;
   private readonly unsubscribe: () => void;
   private fillBuf = new Uint8Array(16);
+  /** Default tier of this machine's calls. */
+  tier: Tier;
+  /** The translation tier active in the current call (null: interpret). */
+  protected tx: TranslationTier | null = null;
+  private txTier: TranslationTier | null | undefined;
 
   constructor(space: GuestMemory, opts: MachineOptions = {}) {
     this.space = space;
     this.port = new GuestMemoryPort(space);
     this.capstoneCheck = opts.capstoneCheck ?? true;
     this.stack = opts.stack ?? null;
+    const tier = opts.tier ?? defaultTier();
+    if (!isTier(tier)) throw new InvalidArgumentError(`tier must be interp, translate or auto, got ${String(tier)}`);
+    this.tier = tier;
     this.unsubscribe = space.subscribe({
       codeWritten: (addr, len) => {
         this.cache.invalidateRange(addr, len);
@@ -156,6 +175,28 @@ export abstract class Machine {
   /** Stop listening to the address space (the machine must not run afterwards). */
   dispose(): void {
     this.unsubscribe();
+    this.txTier?.dispose();
+  }
+
+  /** The architecture's translator for the translation tier (null: this core has none). */
+  protected makeTranslator(): ArchTranslator | null {
+    return translatorFor(this.arch);
+  }
+
+  /** Counters of the translation tier (null before its first use). */
+  translationStats(): TierStats | null {
+    return this.txTier ? { ...this.txTier.stats } : null;
+  }
+
+  /** The translation tier for a call with this tier and hooks, or null to interpret. */
+  private tierForCall(tier: Tier, hooked: boolean): TranslationTier | null {
+    if (tier === 'interp' || hooked) return null;
+    if (this.txTier === undefined) {
+      const tr = this.makeTranslator();
+      this.txTier = tr ? new TranslationTier(this, tr) : null;
+    }
+    if (this.txTier) this.txTier.threshold = tier === 'translate' ? 1 : HOT_THRESHOLD;
+    return this.txTier;
   }
 
   // ---- per-arch hooks ------------------------------------------------------------------------
@@ -203,6 +244,8 @@ export abstract class Machine {
     const budget = opts.budget ?? DEFAULT_BUDGET;
     if (!Number.isSafeInteger(budget) || budget <= 0) throw new InvalidArgumentError(`budget must be a positive integer, got ${budget}`);
     if (this.capstoneCheck && !capstoneReady()) throw new CapstoneNotReadyError();
+    const tier = opts.tier ?? this.tier;
+    if (!isTier(tier)) throw new InvalidArgumentError(`tier must be interp, translate or auto, got ${String(tier)}`);
     const pairs = args.map(toPair);
     const wantLimit = opts.trace ? 1 : MAX_BLOCK_INSNS;
     if (wantLimit !== this.blockLimit) {
@@ -217,17 +260,17 @@ export abstract class Machine {
     this.budget = budget;
     const prevStack = this.stack;
     this.stack = stack;
+    const observer = opts.observer ?? null;
     try {
+      // The x86 return-address push is the caller's store: never observed, on every call alike.
+      this.port.setObserver(null);
       this.setupCall(pairs, stack.base + stack.size);
       for (const [name, v] of Object.entries(opts.regs ?? {})) this.setRegister(name, toPair(v));
       if (opts.flags !== undefined) this.setFlagBits(opts.flags);
       this.port.loads = 0;
       this.port.stores = 0;
-      const observer = opts.observer ?? null;
-      if (observer !== this.port.observer) {
-        this.port.observer = observer;
-        this.port.flushTlb();
-      }
+      this.port.setObserver(observer);
+      this.tx = this.tierForCall(tier, observer !== null || this.tracer !== null);
       this.execute(entry);
     } finally {
       this.stack = prevStack ?? stack;
@@ -429,6 +472,15 @@ export abstract class Machine {
   protected noteBlock(b: number): void {
     const c = this.cache;
     const first = c.blkFirst[b]!;
+    const obs = this.port.observer;
+    if (obs !== null && obs.fetch !== undefined && this.tracer === null) {
+      const pc0 = c.blkPc[b]!, n = c.blkCount[b]!, recs = c.recs;
+      for (let i = 0; i < n; i++) {
+        const info = recs[(first + i) * REC_WORDS + R_INFO]!;
+        obs.fetch(pc0 + (info >>> 16), info & 0xff);
+      }
+      return;
+    }
     for (let i = 0; i < c.blkCount[b]!; i++) {
       const pc = c.insnPc(b, first + i);
       const len = c.recs[(first + i) * REC_WORDS + R_INFO]! & 0xff;

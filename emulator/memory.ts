@@ -12,8 +12,10 @@
 //   entries are the non-canonical hi 0x7fffffff) and faults in the slow path.
 // - Page-crossing accesses take the slow path and check every byte's page: a store that straddles
 //   into a read-only page faults before any byte is written.
-// - With an access observer installed (the later cache/TLB model) the fast path is disabled by
-//   never filling the TLB, so the observer costs nothing when absent.
+// - With an access observer installed (the cache/TLB model) the fast path is disabled by never
+//   filling the TLB, so the observer costs nothing when absent. Observed loads and stores use a
+//   second pair of entry arrays (o*), filled and read only in the slow path, so the model does not
+//   pay a page-table walk per access; they are dropped with the main TLB.
 // - Loads return int32 (8/16-bit zero-extended); 64-bit loads return lo and leave hi in `hiOut`.
 
 import { type Access, type GuestMemory, PageFault, PERM_R, PERM_W, PERM_X } from '../execmem/types.js';
@@ -29,6 +31,8 @@ export interface AccessObserver {
   fetch?(addr: VAddr, size: number): void;
   load?(addr: VAddr, size: number): void;
   store?(addr: VAddr, size: number): void;
+  /** A software prefetch executed (x86 prefetcht0/t1/t2/nta, arm64 prfm PLD/PST: data; PLI: code). */
+  prefetch?(addr: VAddr, kind: 'data' | 'code'): void;
 }
 
 /** A fault raised before the pc is known; the core attaches pc and instruction text. */
@@ -54,6 +58,12 @@ export class GuestMemoryPort {
   readonly xTagLo = new Int32Array(TLB_SIZE);
   readonly xTagHi = new Int32Array(TLB_SIZE).fill(EMPTY_HI);
   readonly xHost = new Int32Array(TLB_SIZE);
+  private readonly orTagLo = new Int32Array(TLB_SIZE);
+  private readonly orTagHi = new Int32Array(TLB_SIZE).fill(EMPTY_HI);
+  private readonly orHost = new Int32Array(TLB_SIZE);
+  private readonly owTagLo = new Int32Array(TLB_SIZE);
+  private readonly owTagHi = new Int32Array(TLB_SIZE).fill(EMPTY_HI);
+  private readonly owHost = new Int32Array(TLB_SIZE);
 
   constructor(space: GuestMemory) {
     this.space = space;
@@ -70,6 +80,21 @@ export class GuestMemoryPort {
     this.rTagHi.fill(EMPTY_HI);
     this.wTagHi.fill(EMPTY_HI);
     this.xTagHi.fill(EMPTY_HI);
+    this.orTagHi.fill(EMPTY_HI);
+    this.owTagHi.fill(EMPTY_HI);
+  }
+
+  /**
+   * Install or remove the access observer. Installing one drops the fast entries (they would bypass
+   * it); removing one needs nothing (no fast entry is filled while it is installed).
+   */
+  setObserver(observer: AccessObserver | null): void {
+    if (observer !== null && this.observer === null) {
+      this.rTagHi.fill(EMPTY_HI);
+      this.wTagHi.fill(EMPTY_HI);
+      this.xTagHi.fill(EMPTY_HI);
+    }
+    this.observer = observer;
   }
 
   /** Host offset of a byte for `access`, filling the TLB; throws PageFault (no pc yet). */
@@ -99,6 +124,18 @@ export class GuestMemoryPort {
         this.xTagHi[i] = hi;
         this.xHost[i] = info.hostOffset;
       }
+    } else if (access !== 'fetch') {
+      const i = (lo >>> 12) & TLB_MASK;
+      const tag = lo & ~0xfff;
+      if (access === 'read') {
+        this.orTagLo[i] = tag;
+        this.orTagHi[i] = hi;
+        this.orHost[i] = info.hostOffset;
+      } else {
+        this.owTagLo[i] = tag;
+        this.owTagHi[i] = hi;
+        this.owHost[i] = info.hostOffset;
+      }
     }
     return info.hostOffset + (lo & 0xfff);
   }
@@ -111,6 +148,20 @@ export class GuestMemoryPort {
   }
 
   private loadSlow(lo: number, hi: number, size: number): number {
+    const obs = this.observer;
+    if (obs !== null && (lo & 0xfff) <= 0x1000 - size) {
+      const i = (lo >>> 12) & TLB_MASK;
+      if (this.orTagLo[i] === (lo & ~0xfff) && this.orTagHi[i] === hi) {
+        const o = this.orHost[i]! + (lo & 0xfff);
+        this.loads++;
+        if (obs.load) obs.load(vaddrFromPair(lo, hi), size);
+        if (size === 1) return this.mem[o]!;
+        if (size === 2) return this.dv.getUint16(o, true);
+        if (size === 4) return this.dv.getInt32(o, true);
+        this.hiOut = this.dv.getInt32(o + 4, true);
+        return this.dv.getInt32(o, true);
+      }
+    }
     // Check every page first (a straddling load faults on the second page before returning).
     const offs: number[] = [];
     for (let k = 0; k < size; k++) {
@@ -133,6 +184,22 @@ export class GuestMemoryPort {
   }
 
   private storeSlow(lo: number, hi: number, size: number, vlo: number, vhi: number): void {
+    const obs = this.observer;
+    if (obs !== null && (lo & 0xfff) <= 0x1000 - size) {
+      const i = (lo >>> 12) & TLB_MASK;
+      if (this.owTagLo[i] === (lo & ~0xfff) && this.owTagHi[i] === hi) {
+        const o = this.owHost[i]! + (lo & 0xfff);
+        this.stores++;
+        if (obs.store) obs.store(vaddrFromPair(lo, hi), size);
+        if (size === 1) this.mem[o] = vlo;
+        else if (size === 2) this.dv.setUint16(o, vlo, true);
+        else {
+          this.dv.setInt32(o, vlo, true);
+          if (size === 8) this.dv.setInt32(o + 4, vhi, true);
+        }
+        return;
+      }
+    }
     const offs: number[] = [];
     for (let k = 0; k < size; k++) {
       const l = (lo + k) | 0;

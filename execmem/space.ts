@@ -97,6 +97,8 @@ export interface SpaceStats {
 }
 
 const PAGES_PER_LEAF = HUGE_PAGE_SIZE / PAGE_SIZE;
+/** Frames.used marker of a host-private scratch frame (allocHostScratch). */
+const HOST_SCRATCH = 2;
 
 export class AddressSpace implements GuestMemory {
   readonly arch: Arch;
@@ -168,6 +170,7 @@ export class AddressSpace implements GuestMemory {
     const d = addr - this.config.directMapBase;
     if (d >= 0 && d < this.frames.count * PAGE_SIZE) {
       const f = Math.floor(d / PAGE_SIZE);
+      if (this.frames.used[f] === HOST_SCRATCH) return null;
       const huge = this.config.directMapHuge && !this.frames.directSplit[Math.floor(f / FRAMES_PER_GROUP)];
       return { hostOffset: f * PAGE_SIZE, perm: this.frames.directPerm[f] as number, huge };
     }
@@ -669,7 +672,7 @@ export class AddressSpace implements GuestMemory {
     return {
       mappedPages: this.pages.size,
       executablePages: exec,
-      usedFrames: this.frames.usedFrames(),
+      usedFrames: this.frames.usedFrames() - this.hostScratchFrames,
       physicalBytes: this.frames.count * PAGE_SIZE,
       vmapSplits: this.vmapSplits,
       vmapCollapses: this.vmapCollapses,
@@ -712,7 +715,7 @@ export class AddressSpace implements GuestMemory {
     let h = 0x811c9dc5;
     const mem = new Int32Array(this.frames.memory.buffer);
     for (let f = 0; f < this.frames.count; f++) {
-      if (!this.frames.used[f]) continue;
+      if (!this.frames.used[f] || this.frames.used[f] === HOST_SCRATCH) continue;
       for (let i = f * 1024; i < f * 1024 + 1024; i++) h = Math.imul(h ^ (mem[i] as number), 0x01000193);
     }
     return JSON.stringify({
@@ -731,5 +734,34 @@ export class AddressSpace implements GuestMemory {
       packs: this.packs.digest(),
       modules: this.modules.digest(),
     });
+  }
+
+  // ---- Host-private scratch (emulator translation tier) -----------------------------------------
+
+  private hostScratchFrames = 0;
+
+  /**
+   * `bytes` (rounded up to whole frames) of contiguous physical memory for the host's own use (the
+   * emulator's translated-code register file and soft TLB): taken from the frame allocator, never
+   * mapped into any page table, hidden from the direct map (pageInfo says unmapped), not counted in
+   * stats().usedFrames, never freed. Returns the byte offset in `memory.buffer`.
+   */
+  allocHostScratch(bytes: number): number {
+    checkLength(bytes, 'host scratch size');
+    const n = Math.ceil(bytes / PAGE_SIZE);
+    const skipped: number[] = [];
+    let run: number[] = [];
+    while (run.length < n) {
+      const f = this.frames.allocFrame();
+      if (run.length > 0 && f !== (run[run.length - 1] as number) + 1) {
+        skipped.push(...run);
+        run = [];
+      }
+      run.push(f);
+    }
+    for (const f of skipped) this.frames.freeFrame(f);
+    for (const f of run) this.frames.used[f] = HOST_SCRATCH;
+    this.hostScratchFrames += n;
+    return (run[0] as number) * PAGE_SIZE;
   }
 }

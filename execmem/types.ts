@@ -142,4 +142,9 @@ export interface GuestMemory {
    */
   staleIcacheLine(addr: VAddr, len: number): VAddr | null;
   subscribe(listener: MemoryListener): () => void;
+  /**
+   * Optional: `bytes` of contiguous host-private memory in `memory` (never mapped, invisible to the
+   * guest), for the emulator's translated code (register file, soft TLB). Returns its byte offset.
+   */
+  allocHostScratch?(bytes: number): number;
 }

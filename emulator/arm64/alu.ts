@@ -1,10 +1,12 @@
 // 64-bit arithmetic on (lo, hi) int32 pairs for the arm64 interpreter: shifts, rotates, extends,
-// multiplies, divides. No BigInt except in 64-bit division with operands beyond 2^53 (rare; exact).
+// multiplies, divides. No BigInt: 64-bit division beyond 2^53 uses emulator/div64.ts (32-bit words).
 //
 // Results are returned through the module-level scratch pair `res` (res[0] = lo, res[1] = hi) so
 // the hot path allocates nothing. Every function fully overwrites `res` before returning.
 // Semantics follow the Arm ARM pseudocode (ShiftReg, ExtendReg, ROR, UDIV/SDIV rounding toward zero
 // with divide-by-zero giving 0).
+
+import { divOut, udiv128 } from '../div64.js';
 
 export const res = new Int32Array(2);
 
@@ -147,14 +149,6 @@ export function smulh64(alo: number, ahi: number, blo: number, bhi: number): voi
 const TWO32 = 4294967296;
 const SAFE_HI = 0x1fffff; // hi <= this: the value is below 2^53
 
-function toBig(lo: number, hi: number): bigint {
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-}
-function fromBig(v: bigint): void {
-  const m = BigInt.asUintN(64, v);
-  res[0] = Number(m & 0xffffffffn) | 0;
-  res[1] = Number(m >> 32n) | 0;
-}
 function fromNum(v: number): void {
   res[0] = v % TWO32 | 0;
   res[1] = Math.floor(v / TWO32) | 0;
@@ -165,7 +159,9 @@ export function udiv64(alo: number, ahi: number, blo: number, bhi: number): void
   if (ahi >>> 0 <= SAFE_HI && bhi >>> 0 <= SAFE_HI) {
     return fromNum(Math.floor(((ahi >>> 0) * TWO32 + (alo >>> 0)) / ((bhi >>> 0) * TWO32 + (blo >>> 0))));
   }
-  fromBig(toBig(alo, ahi) / toBig(blo, bhi));
+  udiv128(alo, ahi, 0, 0, blo, bhi);
+  res[0] = divOut.q0;
+  res[1] = divOut.q1;
 }
 
 export function sdiv64(alo: number, ahi: number, blo: number, bhi: number): void {

@@ -19,6 +19,7 @@ import { type DecodeCache } from '../decode-cache.js';
 import * as dc from '../decode-cache.js';
 import * as dec from './decode.js';
 import { PcAlignmentFault } from './faults.js';
+import { isCanonical, isCanonicalPair, vaddrFromPair } from '../../support/u64.js';
 
 // Imported bindings copied into module-local constants once: under vitest's module runner every
 // access to an imported binding is a getter call, which would dominate the interpreter loop.
@@ -144,6 +145,15 @@ function atomicOp(op: number, size: number, olo: number, ohi: number, slo: numbe
 
 /** How a block was left: fell off its end, took its static branch, or an indirect one (jlo/jhi). */
 export const EXIT_FALL = 0, EXIT_TAKEN = 1, EXIT_INDIRECT = 2, EXIT_BUDGET = 3;
+/** execChain ended its slice: continue with the valid linked block cpu.curB (none of it ran). */
+export const EXIT_NEXT = 4;
+/**
+ * Linked block entries one execChain call follows. A guest loop must not keep execChain inside
+ * one invocation: returning now and then lets V8 optimise it as a whole (regular TurboFan code,
+ * faster here than on-stack-replacement code) and gives the return path type feedback before the
+ * first optimisation, so the optimised code survives the end of a long loop.
+ */
+const CHAIN_SLICE = 256;
 
 /** Records executed outside the hot switch (kept small so V8 optimises the hot loop well). */
 function execRare(cpu: Arm64Cpu, rec: Int32Array, o: number, first: number, i: number, b: number): void {
@@ -364,27 +374,30 @@ function execRare(cpu: Arm64Cpu, rec: Int32Array, o: number, first: number, i: n
  * records ran, cpu.retired counts every retired instruction. The static target of EXIT_TAKEN is
  * the A:B pair of the last record run; EXIT_INDIRECT leaves its target in cpu.jlo/jhi. With
  * `single` only one block runs (tracing and the access observer need every block reported).
+ * EXIT_NEXT: CHAIN_SLICE linked entries were followed; cpu.curB is the next block (not started).
  * On a fault: cpu.curB is the block, cpu.faultIndex the record index in it, cpu.retired the count.
  */
-export function execChain(cpu: Arm64Cpu, c: DecodeCache, b: number, left: number, single: boolean): number {
+export function execChain(cpu: Arm64Cpu, c: DecodeCache, b: number, left: number, single: boolean, from = 0): number {
   const lo = cpu.lo;
   const hi = cpu.hi;
   const rec = c.recs;
   let retired = 0;
   let i = 0;
+  let slice = CHAIN_SLICE;
   try {
     for (;;) {
       const first = c.blkFirst[b]!, cnt = c.blkCount[b]!;
-      const room = left - retired;
+      // `from`: the first block starts at that record (the translation tier resumed it there).
+      const room = left - retired + from;
       const n = cnt <= room ? cnt : room;
-      if (n <= 0) {
+      if (n <= from) {
         cpu.curB = b;
         cpu.curN = 0;
         cpu.retired = retired;
         return EXIT_BUDGET;
       }
       let exit = EXIT_FALL;
-      records: for (i = 0; i < n; i++) {
+      records: for (i = from; i < n; i++) {
       const o = (first + i) * REC_WORDS;
       switch (rec[o]) {
         case 4 /* Op.ADD_IMM */:
@@ -606,6 +619,8 @@ export function execChain(cpu: Arm64Cpu, c: DecodeCache, b: number, left: number
           { exit = EXIT_INDIRECT; break records; }
         }
         case 1 /* Op.NOP */:
+          if (cpu.port.observer !== null) prefetchA64(cpu, rec[o + R_A]!, c.blkPc[b]! + 4 * i);
+          break;
         case 33 /* Op.BTI */:
           break;
         case 36 /* Op.LDST */:
@@ -677,20 +692,17 @@ export function execChain(cpu: Arm64Cpu, c: DecodeCache, b: number, left: number
           execRare(cpu, rec, o, first, i, b);
       }
       }
-      retired += n;
+      retired += n - from;
+      from = 0;
       if (!single) {
-        if (exit === EXIT_TAKEN) {
-          const l = c.blkLink[2 * b]!;
-          if (l >= 0 && c.blkValid[l] === 1) {
-            b = l;
-            continue;
-          }
-        } else if (exit === EXIT_FALL && n === cnt) {
-          const l = c.blkLink[2 * b + 1]!;
-          if (l >= 0 && c.blkValid[l] === 1) {
-            b = l;
-            continue;
-          }
+        const l = exit === EXIT_TAKEN ? c.blkLink[2 * b]! : exit === EXIT_FALL && n === cnt ? c.blkLink[2 * b + 1]! : -1;
+        if (l >= 0 && c.blkValid[l] === 1) {
+          b = l;
+          if (--slice !== 0) continue;
+          cpu.curB = b;
+          cpu.curN = 0;
+          cpu.retired = retired;
+          return EXIT_NEXT;
         }
       }
       cpu.curB = b;
@@ -701,7 +713,41 @@ export function execChain(cpu: Arm64Cpu, c: DecodeCache, b: number, left: number
   } catch (e) {
     cpu.curB = b;
     cpu.faultIndex = i;
-    cpu.retired = retired + i;
+    cpu.retired = retired + i - from;
     throw e;
   }
+}
+
+/**
+ * A NOP-class record (its R_A holds the raw word) run with an access observer: report prfm (literal,
+ * unsigned offset, prfum, register offset) as a prefetch, PLI as code and PLD/PST as data. Other
+ * hints and barriers, and prefetches of non-canonical addresses, report nothing.
+ */
+function prefetchA64(cpu: Arm64Cpu, word: number, pc: number): void {
+  const obs = cpu.port.observer;
+  if (obs === null || obs.prefetch === undefined) return;
+  const w = word >>> 0;
+  const kind = ((w & 31) >>> 3) === 1 ? 'code' : 'data';
+  if ((w & 0xff000000) >>> 0 === 0xd8000000) {
+    const t = pc + ((w << 8) >> 13) * 4;
+    if (isCanonical(t)) obs.prefetch(t, kind);
+    return;
+  }
+  let olo: number, ohi: number;
+  if ((w & 0xffc00000) >>> 0 === 0xf9800000) {
+    olo = ((w >>> 10) & 0xfff) * 8;
+    ohi = 0;
+  } else if ((w & 0xffe00c00) >>> 0 === 0xf8800000) {
+    olo = (w << 11) >> 23;
+    ohi = olo >> 31;
+  } else if ((w & 0xffe00c00) >>> 0 === 0xf8a00800) {
+    const rm = (w >>> 16) & 31, ri = rm === 31 ? R_ZR : rm;
+    extend64(cpu.lo[ri]!, cpu.hi[ri]!, (w >>> 13) & 7, (w >>> 12) & 1 ? 3 : 0);
+    olo = res[0]!;
+    ohi = res[1]!;
+  } else return;
+  const rn = (w >>> 5) & 31;
+  const l = (cpu.lo[rn]! >>> 0) + (olo >>> 0);
+  const alo = l | 0, ahi = (cpu.hi[rn]! + ohi + (l > 0xffffffff ? 1 : 0)) | 0;
+  if (isCanonicalPair(alo, ahi)) obs.prefetch(vaddrFromPair(alo, ahi), kind);
 }

@@ -27,7 +27,7 @@ import { renderA64 } from './render.js';
 
 const TWO32 = 4294967296;
 // Bound once (vitest's module runner turns every imported-binding access into a getter call).
-const { execChain, EXIT_BUDGET, EXIT_INDIRECT, EXIT_TAKEN } = exec;
+const { execChain, EXIT_BUDGET, EXIT_INDIRECT, EXIT_NEXT, EXIT_TAKEN } = exec;
 const REG_NAMES: readonly string[] = [...Array.from({ length: 31 }, (_, i) => `x${i}`), 'sp', 'pc', 'nzcv'];
 
 interface IcacheFlusher {
@@ -237,14 +237,32 @@ export class Arm64Machine extends Machine {
           this.pc = ret;
           b = this.lookup(this.pc);
         }
-        if (this.btype !== 0) this.checkBti(c.blkFirst[b]!, c.blkPc[b]!);
+        // Translation tier (emulator/translate): runs translated regions, returns what to interpret
+        // (from record `from` of block b on when a translated block stopped in its middle).
+        let from = 0;
+        if (this.tx !== null) {
+          this.insns = insns;
+          try {
+            b = this.tx.run(b);
+          } finally {
+            insns = this.insns;
+          }
+          if (b < 0) continue;
+          from = this.tx.resume > 0 ? this.tx.resume : 0;
+          if (from > 0) this.pc = c.blkPc[b]! + 4 * from;
+        }
+        if (from === 0 && this.btype !== 0) this.checkBti(c.blkFirst[b]!, c.blkPc[b]!);
         if (noting) this.noteBlock(b);
         inBlock = true;
-        const exit = execChain(this, c, b, budget - insns, noting);
+        const exit = execChain(this, c, b, budget - insns, noting, from);
         inBlock = false;
         insns += this.retired;
         b = this.curB;
         const n = this.curN;
+        if (exit === EXIT_NEXT) {
+          this.pc = c.blkPc[b]!;
+          continue;
+        }
         if (exit === EXIT_TAKEN) {
           const at = (c.blkFirst[b]! + n - 1) * REC_WORDS;
           this.pc = c.recs[at + R_B]! * TWO32 + (c.recs[at + R_A]! >>> 0);

@@ -99,7 +99,7 @@ function renderBitfield(w: number, sf: boolean, rd: number, rn: number): string 
   }
   const u = opc === 2;
   if (imms === size - 1) return `${u ? 'lsr' : 'asr'} ${d}, ${n}, ${hex(immr)}`;
-  if (immr === 0) {
+  if (immr === 0 && !(u && sf)) {
     const w32 = reg(rn, false);
     if (imms === 7) return `${u ? 'uxtb' : 'sxtb'} ${u ? reg(rd, false) : d}, ${w32}`;
     if (imms === 15) return `${u ? 'uxth' : 'sxth'} ${u ? reg(rd, false) : d}, ${w32}`;

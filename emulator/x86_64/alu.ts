@@ -9,6 +9,8 @@
 // logic and shifts: 0; SF/ZF/PF after mul: from the low result) and are masked by the oracle tests.
 // Results with a high half come back in `out.hi` (`out.xlo/xhi`: the upper half of a widening multiply).
 
+import { divOut, udiv128 } from '../div64.js';
+
 export const CF = 0x1;
 export const PF = 0x4;
 export const AF = 0x10;
@@ -331,24 +333,37 @@ export function shift(fl: Int32Array, kind: number, size: number, lo: number, hi
 
 /**
  * rcl/rcr: a (w+1)-bit rotation of CF:value (count already masked to 5/6 bits; the 8/16-bit forms
- * rotate modulo 9/17 as the SDM says). Rare in generated code, so BigInt keeps it short and exact.
- * Only CF and OF (count 1) change.
+ * rotate modulo 9/17 as the SDM says), one bit per step as the SDM's pseudocode loops (rare in
+ * generated code; at most 64 steps). Only CF and OF (count 1) change.
  */
 function rotateThroughCarry(fl: Int32Array, left: boolean, size: number, lo: number, hi: number, count: number): number {
   const w = size * 8;
   const old = eflags(fl);
-  const c = BigInt(size <= 2 ? count % (w + 1) : count);
-  const width = BigInt(w + 1);
-  const mask = (1n << width) - 1n;
-  const v = size === 8 ? (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0) : BigInt(size === 4 ? lo >>> 0 : lo);
-  const x = (BigInt(old & CF) << BigInt(w)) | v;
-  const y = c === 0n ? x : left ? ((x << c) | (x >> (width - c))) & mask : ((x >> c) | (x << (width - c))) & mask;
-  const res = y & ((1n << BigInt(w)) - 1n);
-  const cf = Number(y >> BigInt(w));
-  const rLo = Number(res & 0xffffffffn) | 0;
-  const rHi = Number(res >> 32n) | 0;
-  const msb = Number((res >> BigInt(w - 1)) & 1n);
-  const of = left ? msb ^ cf : msb ^ Number((res >> BigInt(w - 2)) & 1n);
+  const c = size <= 2 ? count % (w + 1) : count;
+  let cf = old & CF;
+  let rLo = size === 8 ? lo | 0 : w === 32 ? lo | 0 : lo & ((1 << w) - 1);
+  let rHi = size === 8 ? hi | 0 : 0;
+  const top = w === 64 ? 31 : w - 1;
+  for (let k = 0; k < c; k++) {
+    if (left) {
+      const out1 = ((w === 64 ? rHi : rLo) >>> top) & 1;
+      if (w === 64) rHi = (rHi << 1) | (rLo >>> 31);
+      rLo = w === 32 || w === 64 ? (rLo << 1) | cf : ((rLo << 1) | cf) & ((1 << w) - 1);
+      cf = out1;
+    } else {
+      const out1 = rLo & 1;
+      if (w === 64) {
+        rLo = (rLo >>> 1) | (rHi << 31);
+        rHi = (rHi >>> 1) | (cf << 31);
+      } else rLo = (rLo >>> 1) | (cf << top);
+      cf = out1;
+    }
+  }
+  rLo |= 0;
+  rHi |= 0;
+  const msb = ((w === 64 ? rHi : rLo) >>> top) & 1;
+  const next = w === 64 ? (rHi >>> 30) & 1 : (rLo >>> (w - 2)) & 1;
+  const of = left ? msb ^ cf : msb ^ next;
   setRaw(fl, (old & ~(CF | OF)) | cf | (of ? OF : 0));
   out.hi = rHi;
   return size === 8 ? rLo : trunc(rLo, size);
@@ -451,26 +466,86 @@ export function mulFlags(fl: Int32Array, overflow: boolean, lo: number, hi: numb
   setRaw(fl, resultFlags(lo, hi, size) | (overflow ? CF | OF : 0));
 }
 
-/**
- * Divide the 2*size-byte dividend (hiPart:loPart, each a pair) by the divisor. Returns null on #DE
- * (zero divisor or quotient overflow), else [quotient, remainder] as bigint (division is rare; BigInt
- * keeps it exact).
- */
-export function divide(signed: boolean, size: number, nLo: bigint, nHi: bigint, d: bigint): [bigint, bigint] | null {
-  const bits = BigInt(size * 8);
-  const mask = (1n << bits) - 1n;
-  let n = ((nHi & mask) << bits) | (nLo & mask);
-  let dv = d & mask;
-  if (dv === 0n) return null;
-  if (signed) {
-    n = BigInt.asIntN(Number(bits) * 2, n);
-    dv = BigInt.asIntN(Number(bits), dv);
-    const q = n / dv;
-    const r = n % dv;
-    if (q > (1n << (bits - 1n)) - 1n || q < -(1n << (bits - 1n))) return null;
-    return [q & mask, r & mask];
+/** Number of significant bits of the 128-bit value w3:w2:w1:w0. */
+function bitLength(w0: number, w1: number, w2: number, w3: number): number {
+  if (w3 !== 0) return 128 - Math.clz32(w3);
+  if (w2 !== 0) return 96 - Math.clz32(w2);
+  if (w1 !== 0) return 64 - Math.clz32(w1);
+  return 32 - Math.clz32(w0);
+}
+
+function isPowerOfTwo(w0: number, w1: number, w2: number, w3: number): boolean {
+  let ones = 0;
+  for (const w of [w0, w1, w2, w3]) {
+    const x = w >>> 0;
+    if (x !== 0) ones += (x & (x - 1)) === 0 ? 1 : 2;
   }
-  const q = n / dv;
-  if (q > mask) return null;
-  return [q, n % dv];
+  return ones === 1;
+}
+
+/** Quotient and remainder of the last successful `divide` (int32 words, truncated by the caller). */
+export const divQR = { qLo: 0, qHi: 0, rLo: 0, rHi: 0 };
+
+/**
+ * div/idiv r/m of `size` bytes: the dividend is AX (size 1), DX:AX, EDX:EAX or RDX:RAX, given as
+ * the raw register pairs of rax and rdx; the divisor is vLo:vHi. Returns false on #DE (zero
+ * divisor, or a quotient that does not fit the destination: unsigned >= 2^bits, signed outside
+ * [-2^(bits-1), 2^(bits-1)-1]), else true with quotient and remainder (the remainder has the
+ * dividend's sign, SDM "IDIV") in divQR. Exact on 32-bit words (emulator/div64.ts), no BigInt.
+ */
+export function divide(signed: boolean, size: number, raxLo: number, raxHi: number, rdxLo: number, rdxHi: number, vLo: number, vHi: number): boolean {
+  // The dividend as a 128-bit two's complement value w3:w2:w1:w0, the divisor as d1:d0.
+  let w0: number, w1: number, w2: number, w3: number, d0: number, d1: number;
+  if (size === 8) {
+    w0 = raxLo; w1 = raxHi; w2 = rdxLo; w3 = rdxHi;
+    d0 = vLo; d1 = vHi;
+  } else {
+    if (size === 4) {
+      w0 = raxLo; w1 = rdxLo;
+    } else if (size === 2) {
+      w0 = (raxLo & 0xffff) | ((rdxLo & 0xffff) << 16);
+      w1 = signed ? w0 >> 31 : 0;
+    } else {
+      w0 = signed ? ((raxLo & 0xffff) << 16) >> 16 : raxLo & 0xffff;
+      w1 = w0 >> 31;
+    }
+    w2 = w3 = signed ? w1 >> 31 : 0;
+    d0 = signed ? (size === 4 ? vLo : size === 2 ? (vLo << 16) >> 16 : (vLo << 24) >> 24) : trunc(vLo, size);
+    d1 = signed ? d0 >> 31 : 0;
+  }
+  if ((d0 | d1) === 0) return false;
+  const nNeg = signed && w3 < 0;
+  const dNeg = signed && d1 < 0;
+  if (nNeg) {
+    // Two's complement negation of the four words.
+    w0 = ~w0; w1 = ~w1; w2 = ~w2; w3 = ~w3;
+    w0 = (w0 + 1) | 0;
+    if (w0 === 0) { w1 = (w1 + 1) | 0; if (w1 === 0) { w2 = (w2 + 1) | 0; if (w2 === 0) w3 = (w3 + 1) | 0; } }
+  }
+  if (dNeg) {
+    d0 = -d0 | 0;
+    d1 = (~d1 + (d0 === 0 ? 1 : 0)) | 0;
+  }
+  udiv128(w0, w1, w2, w3, d0, d1);
+  const { q0, q1, q2, q3 } = divOut;
+  const bits = size * 8;
+  const negQ = nNeg !== dNeg;
+  const len = bitLength(q0, q1, q2, q3);
+  // Unsigned: q < 2^bits. Signed: q < 2^(bits-1), or q == 2^(bits-1) when the quotient is negative.
+  if (signed ? len > bits - 1 && !(negQ && len === bits && isPowerOfTwo(q0, q1, q2, q3)) : len > bits) return false;
+  let qLo = q0, qHi = q1, rLo = divOut.r0, rHi = divOut.r1;
+  if (negQ) {
+    qLo = -q0 | 0;
+    qHi = (~q1 + (qLo === 0 ? 1 : 0)) | 0;
+  }
+  if (nNeg) {
+    const r0 = rLo;
+    rLo = -r0 | 0;
+    rHi = (~rHi + (r0 === 0 ? 1 : 0)) | 0;
+  }
+  divQR.qLo = qLo;
+  divQR.qHi = qHi;
+  divQR.rLo = rLo;
+  divQR.rHi = rHi;
+  return true;
 }

@@ -4,8 +4,9 @@
 // instruction leaves the architectural state unchanged.
 
 import { GuestTrap } from '../errors.js';
-import { alu, cond, divide, incDec, mul32, mul64, mulFlags, out, shift, shiftDouble, trunc } from './alu.js';
-import { ALU_CMP, UN_DEC, UN_DIV, UN_IDIV, UN_IMUL, UN_INC, UN_MUL, UN_NEG, UN_NOT, X } from './ops.js';
+import { alu, cond, divide, divQR, incDec, mul32, mul64, mulFlags, out, shift, shiftDouble, trunc } from './alu.js';
+import { ALU_CMP, NOP_PREFETCH, UN_DEC, UN_DIV, UN_IDIV, UN_IMUL, UN_INC, UN_MUL, UN_NEG, UN_NOT, X } from './ops.js';
+import { isCanonicalPair, vaddrFromPair } from '../../support/u64.js';
 import { X86Operands } from './operands.js';
 
 const RSP = 4;
@@ -23,8 +24,14 @@ export abstract class X86Exec extends X86Operands {
     const aux = (info >>> 12) & 0xf;
     const a = r[i + 2]!;
     switch (op) {
-      case X.NOP:
+      case X.NOP: {
+        const obs = this.port.observer;
+        if (obs !== null && obs.prefetch !== undefined && r[i + 7]! >= NOP_PREFETCH) {
+          this.ea(r, i);
+          if (isCanonicalPair(this.eaLo, this.eaHi)) obs.prefetch(vaddrFromPair(this.eaLo, this.eaHi), 'data');
+        }
         return 1;
+      }
       case X.MOV_R_RM: {
         const lo = this.readRm(r, i, size);
         this.setReg(a, size, lo, this.vHi);
@@ -434,27 +441,14 @@ export abstract class X86Exec extends X86Operands {
       case UN_DIV:
       case UN_IDIV: {
         const signed = kind === UN_IDIV;
-        const big = (lo: number, hi: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-        let nLo: bigint;
-        let nHi: bigint;
-        if (size === 1) {
-          const ax = regs[0]! & 0xffff;
-          nLo = BigInt(ax & 0xff);
-          nHi = BigInt(ax >>> 8);
-        } else {
-          nLo = big(regs[0]!, size === 8 ? regs[1]! : 0);
-          nHi = big(regs[4]!, size === 8 ? regs[5]! : 0);
-        }
-        const res = divide(signed, size, nLo, nHi, big(vLo, size === 8 ? vHi : 0));
-        if (res === null) {
+        if (!divide(signed, size, regs[0]!, regs[1]!, regs[4]!, regs[5]!, vLo, size === 8 ? vHi : 0)) {
           const pc = this.cache.blkPc[this.curB]! + (r[i + 1]! >>> 16);
-          throw new GuestTrap('divide-error', pc, this.renderInsn(r, i, pc), vLo === 0 && vHi === 0 ? 'division by zero' : 'quotient overflow');
+          throw new GuestTrap('divide-error', pc, this.renderInsn(r, i, pc), trunc(vLo, size) === 0 && (size < 8 || vHi === 0) ? 'division by zero' : 'quotient overflow');
         }
-        const [q, rem] = res;
-        const qLo = Number(q & 0xffffffffn) | 0;
-        const qHi = Number(q >> 32n) | 0;
-        const rLo = Number(rem & 0xffffffffn) | 0;
-        const rHi = Number(rem >> 32n) | 0;
+        const qLo = divQR.qLo;
+        const qHi = divQR.qHi;
+        const rLo = divQR.rLo;
+        const rHi = divQR.rHi;
         if (size === 1) this.setReg(0, 2, (qLo & 0xff) | ((rLo & 0xff) << 8), 0);
         else {
           this.setReg(0, size, qLo, qHi);
