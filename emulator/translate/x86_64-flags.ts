@@ -1,0 +1,206 @@
+// x86_64 flags in translated code: the interpreter's lazy flag record (emulator/x86_64/alu.ts) kept
+// in register slots, and condition codes evaluated from it where a jcc/setcc/cmov consumes them.
+//
+// Slots (i64): FK kind (F_*), FSZ operand size, FR result, FA / FB operands (all zero-extended to
+// the operand size, as alu.ts keeps them), FC carry-in / shift CF|OF, FRAW materialised EFLAGS.
+// Invariant: after every translated instruction the slots hold exactly what the interpreter's `fl`
+// would (so eflags() agrees on every defined and undefined bit the interpreter produces). A
+// condition is evaluated statically from the kind of the block's last flag producer; when that is
+// unknown (flags from an earlier block) only ZF/SF conditions (e, ne, s, ns) are translated.
+
+import binaryen from 'binaryen';
+import { type BlockEmitter, type Expr, i64pair } from './types.js';
+
+export const S_FK = 16;
+export const S_FSZ = 17;
+export const S_FR = 18;
+export const S_FA = 19;
+export const S_FB = 20;
+export const S_FC = 21;
+export const S_FRAW = 22;
+export const X86_SLOTS = 23;
+
+export const F_ADD = 1;
+export const F_SUB = 3;
+export const F_INC = 6;
+export const F_DEC = 7;
+export const F_LOGIC = 5;
+export const F_RAW = 8;
+export const F_SHIFT = 9;
+
+const CF = 0x1;
+const PF = 0x4;
+const ZF = 0x40;
+const SF = 0x80;
+const OF = 0x800;
+
+/** Statically known producer of the current flags (null: unknown, read the slots generically). */
+export interface KnownFlags {
+  kind: number;
+  size: number;
+}
+
+export function c64(m: binaryen.Module, lo: number, hi: number): Expr {
+  return i64pair(m, lo, hi);
+}
+
+/** Mask of a size-byte value as an i64 constant. */
+export function sizeMask(m: binaryen.Module, size: number): Expr {
+  return size === 8 ? c64(m, -1, -1) : size === 4 ? c64(m, -1, 0) : size === 2 ? c64(m, 0xffff, 0) : c64(m, 0xff, 0);
+}
+
+export function signBit(m: binaryen.Module, size: number): Expr {
+  return size === 8 ? c64(m, 0, 0x80000000) : c64(m, 1 << (size * 8 - 1), 0);
+}
+
+/** Sign-extend a zero-extended size-byte value to 64 bits. */
+export function sext(m: binaryen.Module, v: Expr, size: number): Expr {
+  return size === 8 ? v : size === 4 ? m.i64.extend32_s(v) : size === 2 ? m.i64.extend16_s(v) : m.i64.extend8_s(v);
+}
+
+/** Statements setting the lazy record for an add/sub/logic result (the interpreter's setFlags). */
+export function setLazy(e: BlockEmitter, kind: number, size: number, r: Expr, a: Expr, b: Expr): Expr[] {
+  const m = e.m;
+  return [e.set(S_FK, c64(m, kind, 0)), e.set(S_FSZ, c64(m, size, 0)), e.set(S_FR, r), e.set(S_FA, a), e.set(S_FB, b)];
+}
+
+function nz(m: binaryen.Module, v: Expr): Expr {
+  return m.i64.ne(v, c64(m, 0, 0));
+}
+
+function parityFlag(m: binaryen.Module, r: Expr): Expr {
+  return m.i32.eqz(m.i32.and(m.i32.popcnt(m.i32.and(m.i32.wrap(r), m.i32.const(0xff))), m.i32.const(1)));
+}
+
+/** i32 0/1 flag values of a known add/sub/logic producer, from the slots. */
+function flagOf(e: BlockEmitter, k: KnownFlags, flag: number): Expr | null {
+  const m = e.m;
+  const r = (): Expr => e.get(S_FR);
+  const a = (): Expr => e.get(S_FA);
+  const b = (): Expr => e.get(S_FB);
+  const sb = (): Expr => signBit(m, k.size);
+  if (k.kind === F_RAW) return m.i32.ne(m.i32.and(m.i32.wrap(e.get(S_FRAW)), m.i32.const(flag)), m.i32.const(0));
+  switch (flag) {
+    case ZF:
+      return m.i64.eqz(r());
+    case SF:
+      return nz(m, m.i64.and(r(), sb()));
+    case PF:
+      return parityFlag(m, r());
+    case CF:
+      if (k.kind === F_ADD) return m.i64.lt_u(r(), a());
+      if (k.kind === F_SUB) return m.i64.lt_u(a(), b());
+      if (k.kind === F_LOGIC) return m.i32.const(0);
+      if (k.kind === F_SHIFT || k.kind === F_INC || k.kind === F_DEC) return m.i32.wrap(m.i64.and(e.get(S_FC), c64(m, CF, 0)));
+      return null;
+    case OF:
+      if (k.kind === F_ADD || k.kind === F_INC) return nz(m, m.i64.and(m.i64.and(m.i64.xor(a(), r()), m.i64.xor(b(), r())), sb()));
+      if (k.kind === F_SUB || k.kind === F_DEC) return nz(m, m.i64.and(m.i64.and(m.i64.xor(a(), b()), m.i64.xor(a(), r())), sb()));
+      if (k.kind === F_LOGIC) return m.i32.const(0);
+      if (k.kind === F_SHIFT) return nz(m, m.i64.and(e.get(S_FC), c64(m, OF, 0)));
+      return null;
+    default:
+      return null;
+  }
+}
+
+/** Generic ZF / SF from the slots whatever the kind (every kind but F_RAW derives them from FR). */
+function genericZfSf(e: BlockEmitter, flag: number): Expr {
+  const m = e.m;
+  const isRaw = m.i64.eq(e.get(S_FK), c64(m, F_RAW, 0));
+  const raw = m.i32.ne(m.i32.and(m.i32.wrap(e.get(S_FRAW)), m.i32.const(flag)), m.i32.const(0));
+  const sz = e.get(S_FSZ);
+  let fromRes: Expr;
+  if (flag === ZF) {
+    fromRes = m.i64.eqz(m.select(m.i64.eq(sz, c64(m, 8, 0)), e.get(S_FR), m.i64.and(e.get(S_FR), c64(m, -1, 0))));
+  } else {
+    // sign bit of size FSZ: bit (8*FSZ - 1)
+    const sh = m.i64.sub(m.i64.shl(sz, c64(m, 3, 0)), c64(m, 1, 0));
+    fromRes = m.i32.wrap(m.i64.and(m.i64.shr_u(e.get(S_FR), sh), c64(m, 1, 0)));
+  }
+  return m.select(isRaw, raw, fromRes);
+}
+
+/** i32 condition (Intel cc 0-15) on the current flags, or null when it cannot be translated here. */
+export function condition(e: BlockEmitter, known: KnownFlags | null, cc: number): Expr | null {
+  const m = e.m;
+  const neg = (x: Expr | null): Expr | null => (x === null ? null : cc & 1 ? m.i32.eqz(x) : x);
+  if (known === null) {
+    if (cc >> 1 === 2) return neg(genericZfSf(e, ZF));
+    if (cc >> 1 === 4) return neg(genericZfSf(e, SF));
+    return null;
+  }
+  if (known.kind === F_SUB) {
+    const a = (): Expr => e.get(S_FA);
+    const b = (): Expr => e.get(S_FB);
+    const sa = (): Expr => sext(m, e.get(S_FA), known.size);
+    const sb = (): Expr => sext(m, e.get(S_FB), known.size);
+    switch (cc >> 1) {
+      case 1:
+        return neg(m.i64.lt_u(a(), b()));
+      case 2:
+        return neg(m.i64.eq(a(), b()));
+      case 3:
+        return neg(m.i64.le_u(a(), b()));
+      case 6:
+        return neg(m.i64.lt_s(sa(), sb()));
+      case 7:
+        return neg(m.i64.le_s(sa(), sb()));
+      default:
+        break;
+    }
+  }
+  const f = (flag: number): Expr | null => flagOf(e, known, flag);
+  let t: Expr | null;
+  switch (cc >> 1) {
+    case 0:
+      t = f(OF);
+      break;
+    case 1:
+      t = f(CF);
+      break;
+    case 2:
+      t = f(ZF);
+      break;
+    case 3: {
+      const c = f(CF);
+      const z = f(ZF);
+      t = c && z ? m.i32.or(c, z) : null;
+      break;
+    }
+    case 4:
+      t = f(SF);
+      break;
+    case 5:
+      t = f(PF);
+      break;
+    case 6: {
+      const s = f(SF);
+      const o = f(OF);
+      t = s && o ? m.i32.ne(s, o) : null;
+      break;
+    }
+    default: {
+      const z = f(ZF);
+      const s = f(SF);
+      const o = f(OF);
+      t = z && s && o ? m.i32.or(z, m.i32.ne(s, o)) : null;
+      break;
+    }
+  }
+  return neg(t);
+}
+
+/** Materialised CF (i32 0/1) of known flags, or null. */
+export function carryFlag(e: BlockEmitter, known: KnownFlags | null): Expr | null {
+  return known === null ? null : flagOf(e, known, CF);
+}
+
+/** F_RAW value of a shift result: PF ZF SF from r (size bytes) plus cf (i32 0/1) and of (i32 0/1). */
+export function rawShiftFlags(e: BlockEmitter, size: number, r: Expr, rCopy: Expr, rCopy2: Expr, cf: Expr, of: Expr): Expr {
+  const m = e.m;
+  const pf = m.select(parityFlag(m, r), m.i32.const(PF), m.i32.const(0));
+  const zf = m.select(m.i64.eqz(rCopy), m.i32.const(ZF), m.i32.const(0));
+  const sf = m.select(nz(m, m.i64.and(rCopy2, signBit(m, size))), m.i32.const(SF), m.i32.const(0));
+  return m.i64.extend_u(m.i32.or(m.i32.or(m.i32.or(pf, zf), sf), m.i32.or(cf, m.select(of, m.i32.const(OF), m.i32.const(0)))));
+}
