@@ -5,11 +5,17 @@
 // go into RW (vmalloc) memory whose address becomes the first argument. `--trace` prints each
 // executed instruction with Capstone's text. JSON: {"arch","entry","ret","regs":{...},"insns",
 // "loads","stores","branches","trace"?:[{"pc","text"}]} with 64-bit values as "0x..." strings.
+// `--model skylake|neoverse-n1 [--set l1d.sizeBytes=64k ...]` runs the call through the cache/TLB
+// model (emulator/hierarchy, cold caches) and prints its statistics table and configuration with
+// the source status of each value; JSON adds "model": {"config","confirmed","stats"}.
 
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AddressSpace } from '../../execmem/index.js';
 import { createCpu, type TraceEvent } from '../../emulator/index.js';
+import {
+  CONFIRMED, describeConfig, formatStats, hierarchyConfigFor, isPresetName, MemoryHierarchy, parseSetList, statsJson,
+} from '../../emulator/hierarchy/index.js';
 import { initCapstone } from '../../support/capstone.js';
 import { InvalidArgumentError } from '../../support/errors.js';
 import { hex64, hexAddr, hexToBytes, parseU64, type U64, vaddrToPair } from '../../support/u64.js';
@@ -24,6 +30,8 @@ interface EmuOptions extends GlobalOptions {
   trace?: boolean;
   budget: string;
   seed: string;
+  model?: string;
+  set: string[];
 }
 
 function parseArgs(text: string | undefined): U64[] {
@@ -47,6 +55,8 @@ export function register(program: Command): void {
     .option('--trace', 'print every executed instruction')
     .option('--budget <n>', 'instruction budget', '100000000')
     .option('--seed <n>', 'address-space layout seed', '1')
+    .option('--model <preset>', 'run through the cache/TLB model: skylake or neoverse-n1')
+    .option('--set <key=value>', 'model parameter override, repeatable (l1d.sizeBytes=64k, itlb.entries4k=64, cycles.walk=30, llc=none ...)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .action(
       action(async (file: string | undefined, _o: unknown, cmd: Command) => {
         const o = cmd.optsWithGlobals<EmuOptions>();
@@ -69,6 +79,9 @@ export function register(program: Command): void {
         const seed = Number(o.seed);
         if (!Number.isInteger(seed)) throw new InvalidArgumentError(`--seed must be an integer, got "${o.seed}"`);
         const args = parseArgs(o.args);
+        if (o.set.length > 0 && o.model === undefined) throw new InvalidArgumentError('--set needs --model');
+        const overrides = parseSetList(o.set);
+        const modelCfg = o.model !== undefined ? hierarchyConfigFor(o.model, overrides) : null;
         await initCapstone();
         const space = new AddressSpace({ arch, seed });
         const entry = space.execmemAlloc('BPF', code.length);
@@ -82,8 +95,10 @@ export function register(program: Command): void {
           args.unshift(vaddrToPair(addr));
         }
         const cpu = createCpu(arch, space);
+        const model = modelCfg ? new MemoryHierarchy(space, modelCfg) : null;
         const trace: TraceEvent[] = [];
-        const r = cpu.call(entry, args, { budget, trace: o.trace ? (e) => trace.push(e) : undefined });
+        const r = cpu.call(entry, args, { budget, trace: o.trace ? (e) => trace.push(e) : undefined, observer: model ?? undefined });
+        const stats = model?.stats() ?? null;
         const regs: Record<string, string> = {};
         for (const [name, v] of Object.entries(r.regs)) regs[name] = hex64(v.lo, v.hi);
         const json = {
@@ -96,6 +111,16 @@ export function register(program: Command): void {
           stores: r.counters.stores,
           branches: r.counters.branches,
           ...(o.trace ? { trace: trace.map((t) => ({ pc: hexAddr(t.pc), text: t.text })) } : {}),
+          ...(modelCfg && stats
+            ? {
+                model: {
+                  config: modelCfg,
+                  overrides,
+                  confirmed: o.model !== undefined && isPresetName(o.model) ? CONFIRMED[o.model] : [],
+                  stats: statsJson(stats),
+                },
+              }
+            : {}),
         };
         emit(o, json, () => {
           const lines: string[] = [];
@@ -106,6 +131,7 @@ export function register(program: Command): void {
             lines.push(names.slice(i, i + 4).map((n) => `${n.padStart(3)} ${regs[n]}`).join('  '));
           }
           lines.push(`insns ${r.counters.insns}  loads ${r.counters.loads}  stores ${r.counters.stores}  branches taken ${r.counters.branches}`);
+          if (modelCfg && stats) lines.push('', formatStats(stats), '', describeConfig(modelCfg, o.model ?? null, overrides));
           return lines.join('\n');
         });
       }),
