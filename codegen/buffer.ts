@@ -17,8 +17,13 @@
 //
 // Labels
 // - `newLabel(name?)` creates an unbound label; names are unique per buffer (a duplicate is an error).
+//   An anonymous label is named `L<id>`, built only when asked for: generated code (the BPF JITs)
+//   makes thousands, so label state lives in typed arrays indexed by id, not in per-label objects.
 //   `bind(label)` binds it at the current position (after every item emitted so far); binding twice
 //   throws LabelAlreadyBoundError. A label still unbound at `finish` throws UnboundLabelError naming it.
+// - `markHere()` remembers a position without a label (per-instruction offset tables, call sites);
+//   `finish` reports final offsets in `marks[token]`, and label offsets by id in `offsets[id]`. The
+//   name -> offset map `labels` is built only when read.
 //
 // Label uses (fixups)
 // - `useLabel(label, kind, opts)` records that a PC-relative field refers to `label`. The field lives at
@@ -61,8 +66,12 @@
 //   returns every relocation with its final field offset and resolved address, so a loader can audit
 //   or re-apply them (the kernel's x86 BPF JIT emits `call rel32` to helpers in kernel text this way).
 //
-// finish({ base, resolve }) -> { bytes, labels, relocations }: bytes is a new staging array (RW view);
-// every displacement in it is already correct for code that will run at `base` (the ROX address).
+// finish({ base, resolve }) -> { bytes, labels, relocations, offsets, marks }: bytes is a new staging
+// array (RW view); every displacement in it is already correct for code that will run at `base` (the
+// ROX address). Calling finish again with nothing emitted in between (the JITs' final pass at the
+// ROX address after a sizing pass) reuses the relaxation and the last image and re-patches only the
+// fields that depend on `base` (symbol uses and kinds with their own `distance`), each from its
+// placeholder bytes; when such a field would need a new veneer it runs in full.
 
 import { InvalidArgumentError, JitboxError, UnsupportedError } from '../support/errors.js';
 import { type VAddr, hexAddr } from '../support/u64.js';
@@ -137,8 +146,13 @@ export interface FinishOptions {
 
 export interface FinishedCode {
   bytes: Uint8Array;
-  labels: Map<string, number>;
+  /** Final offset of every bound label by name (anonymous ones as `L<id>`); built on first access. */
+  readonly labels: Map<string, number>;
   relocations: ResolvedRelocation[];
+  /** Final offset of each label by `label.id` (-1 if unbound). */
+  offsets: Int32Array;
+  /** Final offset of each `markHere()` token. */
+  marks: Int32Array;
 }
 
 /** A relaxable x86 branch: opcode bytes for the rel8 and rel32 forms (the field follows them). */
@@ -236,17 +250,21 @@ export const ABS32S: LabelUseKind = {
 
 // ---------------------------------------------------------------------------------------------
 
-interface LabelState {
-  label: Label;
-  pos: number; // linear offset, -1 while unbound
-  items: number; // relaxable items emitted before the binding
-  uses: number;
-  firstBy: string;
-  firstAt: number;
+/** Label state lives in parallel typed arrays indexed by label id (no object per label state). */
+class LabelImpl implements Label {
+  constructor(
+    readonly id: number,
+    readonly given: string | undefined,
+  ) {}
+
+  /** The given name, or `L<id>` for an anonymous label (built only when asked for). */
+  get name(): string {
+    return this.given ?? `L${this.id}`;
+  }
 }
 
 interface Use {
-  label: LabelState | null;
+  label: number; // label id, -1 for a symbol
   symbol: string | null;
   addend: number;
   kind: LabelUseKind;
@@ -260,25 +278,50 @@ interface Use {
 interface Item {
   pos: number;
   branch: RelaxableBranch;
-  label: LabelState;
+  label: number;
   force: RelaxForce;
   long: boolean;
 }
 
 const INITIAL_CAPACITY = 256;
+const ANON_NAME = /^L(\d+)$/;
+
+function grow(a: Int32Array, n: number): Int32Array {
+  if (n <= a.length) return a;
+  const next = new Int32Array(Math.max(n, a.length * 2));
+  next.set(a);
+  return next;
+}
 
 export class CodeBuffer {
   readonly arch: CodeArch;
   private data: Uint8Array;
   private len = 0;
-  private readonly labelStates: LabelState[] = [];
+  private readonly labelObjs: LabelImpl[] = [];
+  /** Per label id: linear offset (-1 while unbound), relaxable items before the binding, uses, first use. */
+  private labelPos: Int32Array = new Int32Array(64);
+  private labelItems: Int32Array = new Int32Array(64);
+  private labelUses: Int32Array = new Int32Array(64);
+  private labelFirstAt: Int32Array = new Int32Array(64);
+  private readonly labelFirstBy: string[] = [];
+  /** Given names; `anonNames` counts given names of the anonymous form `L<n>`. */
   private readonly names = new Set<string>();
+  private anonNames = 0;
   private readonly uses: Use[] = [];
   private readonly items: Item[] = [];
+  /** Marks: positions whose final offsets `finish` reports (linear offset, items before). */
+  private markPos: Int32Array = new Int32Array(64);
+  private markItems: Int32Array = new Int32Array(64);
+  private markCount = 0;
   private shortItemBytes = 0;
   private readonly veneers = new Map<string, number>();
   /** Highest linear offset referenced by a label, use, relocation or relaxable item. */
   private mark = 0;
+  /** Relaxation result of the last finish and the buffer state it was computed for. */
+  private relaxed: { sizes: number[]; key: string } | null = null;
+  /** The last finish's image, item prefix sums and the state key (for `refinish`). */
+  private lastImage: { bytes: Uint8Array; prefix: Int32Array; key: string } | null = null;
+  private binds = 0;
 
   constructor(arch: CodeArch, capacity = INITIAL_CAPACITY) {
     this.arch = arch;
@@ -386,11 +429,13 @@ export class CodeBuffer {
   set8(at: number, v: number): void {
     this.checkLinear(at, 1);
     this.data[at] = v;
+    this.lastImage = null;
   }
 
   set32(at: number, v: number): void {
     this.checkLinear(at, 4);
     writeLE32(this.data, at, v);
+    this.lastImage = null;
   }
 
   /** Copy of the linear stream so far (no relaxable items; for tests and pure-encoder helpers). */
@@ -413,51 +458,100 @@ export class CodeBuffer {
 
   // ----- labels ---------------------------------------------------------------------------------
 
+  /**
+   * A new unbound label. Names are unique per buffer; an anonymous label is named `L<id>` (its name
+   * is only built when asked for, so anonymous labels are the cheap kind for generated code).
+   */
   newLabel(name?: string): Label {
-    const id = this.labelStates.length;
-    const n = name ?? `L${id}`;
-    if (this.names.has(n)) throw new DuplicateLabelError(n);
-    this.names.add(n);
-    const label: Label = { id, name: n };
-    this.labelStates.push({ label, pos: -1, items: 0, uses: 0, firstBy: '', firstAt: -1 });
+    const id = this.labelObjs.length;
+    if (name !== undefined) {
+      const m = ANON_NAME.exec(name);
+      if (this.names.has(name) || (m && Number(m[1]) < id && this.isAnonymous(Number(m[1])))) throw new DuplicateLabelError(name);
+      this.names.add(name);
+      if (m) this.anonNames++;
+    } else if (this.anonNames > 0 && this.names.has(`L${id}`)) throw new DuplicateLabelError(`L${id}`);
+    const label = new LabelImpl(id, name);
+    this.labelObjs.push(label);
+    if (id >= this.labelPos.length) {
+      const n = id + 1;
+      this.labelPos = grow(this.labelPos, n);
+      this.labelItems = grow(this.labelItems, n);
+      this.labelUses = grow(this.labelUses, n);
+      this.labelFirstAt = grow(this.labelFirstAt, n);
+    }
+    this.labelPos[id] = -1;
+    this.labelItems[id] = 0;
+    this.labelUses[id] = 0;
+    this.labelFirstAt[id] = -1;
+    this.labelFirstBy.push('');
     return label;
   }
 
+  private isAnonymous(id: number): boolean {
+    const l = this.labelObjs[id];
+    return l !== undefined && l.given === undefined;
+  }
+
   bind(label: Label): void {
-    const st = this.state(label);
-    if (st.pos >= 0) throw new LabelAlreadyBoundError(label, st.pos);
-    st.pos = this.len;
-    st.items = this.items.length;
+    const id = this.state(label);
+    const at = this.labelPos[id] as number;
+    if (at >= 0) throw new LabelAlreadyBoundError(label, at);
+    this.labelPos[id] = this.len;
+    this.labelItems[id] = this.items.length;
+    this.binds++;
     if (this.len > this.mark) this.mark = this.len;
   }
 
   isBound(label: Label): boolean {
-    return this.state(label).pos >= 0;
+    return (this.labelPos[this.state(label)] as number) >= 0;
   }
 
   /** Linear offset of a bound label on a buffer without relaxable items before it, else null. */
   boundOffset(label: Label): number | null {
-    const st = this.state(label);
-    if (st.pos < 0 || st.items > 0) return null;
-    return st.pos;
+    const id = this.state(label);
+    const at = this.labelPos[id] as number;
+    if (at < 0 || (this.labelItems[id] as number) > 0) return null;
+    return at;
   }
 
-  private state(label: Label): LabelState {
-    const st = this.labelStates[label.id];
-    if (!st || st.label !== label) throw new InvalidArgumentError(`label "${label.name}" belongs to another buffer`, { label: label.name });
-    return st;
+  /**
+   * Remember the current position (after every item emitted so far) without a label: `finish`
+   * reports its final offset as `marks[token]`. For per-instruction offset tables.
+   */
+  markHere(): number {
+    const k = this.markCount++;
+    if (k >= this.markPos.length) {
+      this.markPos = grow(this.markPos, k + 1);
+      this.markItems = grow(this.markItems, k + 1);
+    }
+    this.markPos[k] = this.len;
+    this.markItems[k] = this.items.length;
+    if (this.len > this.mark) this.mark = this.len;
+    return k;
+  }
+
+  /** The label's id after checking it belongs to this buffer. */
+  private state(label: Label): number {
+    const id = label.id;
+    if (this.labelObjs[id] !== label) throw new InvalidArgumentError(`label "${label.name}" belongs to another buffer`, { label: label.name });
+    return id;
+  }
+
+  private noteUse(id: number, by: string, at: number): void {
+    if ((this.labelUses[id] as number) === 0) {
+      this.labelFirstBy[id] = by;
+      this.labelFirstAt[id] = at;
+    }
+    this.labelUses[id] = (this.labelUses[id] as number) + 1;
   }
 
   useLabel(label: Label, kind: LabelUseKind, opts: LabelUseOptions = {}): void {
-    const st = this.state(label);
+    const id = this.state(label);
     const field = opts.field ?? this.len;
-    if (st.uses++ === 0) {
-      st.firstBy = opts.insn ?? kind.name;
-      st.firstAt = field;
-    }
+    this.noteUse(id, opts.insn ?? kind.name, field);
     if (field > this.mark) this.mark = field;
     this.uses.push({
-      label: st,
+      label: id,
       symbol: null,
       addend: 0,
       kind,
@@ -474,7 +568,7 @@ export class CodeBuffer {
     if (field > this.mark) this.mark = field;
     if (spec.addend !== undefined && !Number.isInteger(spec.addend)) throw new InvalidArgumentError(`relocation addend ${spec.addend} is not an integer`);
     this.uses.push({
-      label: null,
+      label: -1,
       symbol: spec.symbol,
       addend: spec.addend ?? 0,
       kind: spec.kind,
@@ -486,15 +580,12 @@ export class CodeBuffer {
     });
   }
 
-  /** x86: a jmp/jcc to `label` whose size is chosen at finish (see the header). */
+/** x86: a jmp/jcc to `label` whose size is chosen at finish (see the header). */
   emitRelaxable(branch: RelaxableBranch, label: Label, force: RelaxForce = 'auto'): void {
-    const st = this.state(label);
-    if (st.uses++ === 0) {
-      st.firstBy = branch.name;
-      st.firstAt = this.len;
-    }
+    const id = this.state(label);
+    this.noteUse(id, branch.name, this.len);
     const long = force === 'rel32';
-    this.items.push({ pos: this.len, branch, label: st, force, long });
+    this.items.push({ pos: this.len, branch, label: id, force, long });
     if (this.len > this.mark) this.mark = this.len;
     this.shortItemBytes += long ? branch.long.length + 4 : branch.short.length + 1;
   }
@@ -502,25 +593,35 @@ export class CodeBuffer {
   // ----- finish ---------------------------------------------------------------------------------
 
   finish(opts: FinishOptions): FinishedCode {
-    for (const st of this.labelStates) if (st.pos < 0 && st.uses > 0) throw new UnboundLabelError(st.label, st.uses, st.firstBy, st.firstAt);
+    const nLabels = this.labelObjs.length;
+    const pos = this.labelPos;
+    for (let id = 0; id < nLabels; id++) {
+      if ((pos[id] as number) < 0 && (this.labelUses[id] as number) > 0) {
+        throw new UnboundLabelError(this.labelObjs[id] as Label, this.labelUses[id] as number, this.labelFirstBy[id] as string, this.labelFirstAt[id] as number);
+      }
+    }
     const base = opts.base;
+    const again = this.refinish(opts);
+    if (again !== null) return again;
     const sizes = this.relax();
     // prefix[i] = total size of items[0..i)
-    const prefix = new Array<number>(this.items.length + 1);
-    prefix[0] = 0;
+    const prefix = new Int32Array(this.items.length + 1);
     for (let i = 0; i < this.items.length; i++) prefix[i + 1] = (prefix[i] as number) + (sizes[i] as number);
 
     for (let round = 0; ; round++) {
       const itemCount = this.items.length;
       const total = this.len + (prefix[itemCount] as number);
       const bytes = new Uint8Array(total);
+      const data = this.data;
       // copy linear segments and write items
       let src = 0;
       let dst = 0;
       for (let i = 0; i < itemCount; i++) {
         const it = this.items[i] as Item;
-        bytes.set(this.data.subarray(src, it.pos), dst);
-        dst += it.pos - src;
+        const n = it.pos - src;
+        if (n > 32) bytes.set(data.subarray(src, it.pos), dst);
+        else for (let k = 0; k < n; k++) bytes[dst + k] = data[src + k] as number;
+        dst += n;
         src = it.pos;
         const target = this.labelFinal(it.label, prefix);
         const opc = it.long ? it.branch.long : it.branch.short;
@@ -531,7 +632,7 @@ export class CodeBuffer {
         else bytes[end - 1] = delta & 0xff;
         dst = end;
       }
-      bytes.set(this.data.subarray(src, this.len), dst);
+      bytes.set(data.subarray(src, this.len), dst);
 
       const relocations: ResolvedRelocation[] = [];
       const pending: Use[] = [];
@@ -540,16 +641,11 @@ export class CodeBuffer {
         const fieldOff = u.field + shift;
         const useAddr = base + u.origin + shift;
         let target: VAddr;
-        let targetName: string;
-        if (u.label) {
-          target = base + this.labelFinal(u.label, prefix);
-          targetName = `label "${u.label.label.name}"`;
-        } else {
-          const sym = u.symbol as string;
-          const r = opts.resolve?.(sym);
-          if (r === undefined) throw new UnresolvedSymbolError(sym, fieldOff);
+        if (u.label >= 0) target = base + this.labelFinal(u.label, prefix);
+        else {
+          const r = opts.resolve?.(u.symbol as string);
+          if (r === undefined) throw new UnresolvedSymbolError(u.symbol as string, fieldOff);
           target = r + u.addend;
-          targetName = `symbol "${sym}"`;
         }
         const via = u.veneerAt >= 0 ? base + u.veneerAt : target;
         const k = u.kind;
@@ -559,6 +655,7 @@ export class CodeBuffer {
             pending.push(u);
             continue;
           }
+          const targetName = u.label >= 0 ? `label "${(this.labelObjs[u.label] as Label).name}"` : `symbol "${u.symbol as string}"`;
           const what = u.veneerAt >= 0 ? `${targetName} (via veneer at offset ${u.veneerAt})` : targetName;
           throw new BranchRangeError(what, k.name, d, k.minDelta, k.maxDelta, fieldOff, k.align);
         }
@@ -570,13 +667,12 @@ export class CodeBuffer {
         }
       }
       if (pending.length === 0) {
-        const labels = new Map<string, number>();
-        for (const st of this.labelStates) if (st.pos >= 0) labels.set(st.label.name, this.labelFinal(st, prefix));
-        return { bytes, labels, relocations };
+        this.lastImage = { bytes: bytes.slice(), prefix, key: this.stateKey() };
+        return this.finished(bytes, relocations, prefix);
       }
       if (round > 8) throw new UnsupportedError('veneers did not converge (a veneer emitter keeps producing out-of-reach uses)');
       for (const u of pending) {
-        const target = u.label ? base + this.labelFinal(u.label, prefix) : (opts.resolve?.(u.symbol as string) as number) + u.addend;
+        const target = u.label >= 0 ? base + this.labelFinal(u.label, prefix) : (opts.resolve?.(u.symbol as string) as number) + u.addend;
         const key = `${u.kind.name}:${hexAddr(target)}`;
         let at = this.veneers.get(key);
         if (at === undefined) {
@@ -592,19 +688,88 @@ export class CodeBuffer {
     }
   }
 
+  /** The finish result: label offsets by id and marks eagerly, the name map when first asked for. */
+  private finished(bytes: Uint8Array, relocations: ResolvedRelocation[], prefix: Int32Array): FinishedCode {
+    const nLabels = this.labelObjs.length;
+    const offsets = new Int32Array(nLabels);
+    for (let id = 0; id < nLabels; id++) offsets[id] = (this.labelPos[id] as number) < 0 ? -1 : this.labelFinal(id, prefix);
+    const marks = new Int32Array(this.markCount);
+    for (let k = 0; k < this.markCount; k++) marks[k] = (this.markPos[k] as number) + (prefix[this.markItems[k] as number] as number);
+    const objs = this.labelObjs.slice();
+    let labels: Map<string, number> | null = null;
+    return {
+      bytes,
+      relocations,
+      offsets,
+      marks,
+      get labels(): Map<string, number> {
+        if (labels === null) {
+          labels = new Map();
+          for (let id = 0; id < objs.length; id++) if ((offsets[id] as number) >= 0) labels.set((objs[id] as Label).name, offsets[id] as number);
+        }
+        return labels;
+      },
+    };
+  }
+
+  private stateKey(): string {
+    return `${this.items.length}:${this.len}:${this.binds}:${this.labelObjs.length}:${this.uses.length}`;
+  }
+
+  /**
+   * finish again at another base after nothing was emitted: the layout and every label distance are
+   * the same, so copy the last image and re-patch only the fields that depend on `base` (symbol
+   * uses, and kinds with their own `distance`, e.g. ADRP pages), each from its placeholder bytes.
+   * Null when the buffer changed or a field would need a new veneer (then finish runs in full).
+   */
+  private refinish(opts: FinishOptions): FinishedCode | null {
+    const last = this.lastImage;
+    if (last === null || last.key !== this.stateKey()) return null;
+    const { prefix } = last;
+    const bytes = last.bytes.slice();
+    const relocations: ResolvedRelocation[] = [];
+    const base = opts.base;
+    for (const u of this.uses) {
+      if (u.label >= 0 && u.kind.distance === undefined) continue;
+      const shift = prefix[u.items] as number;
+      const fieldOff = u.field + shift;
+      const useAddr = base + u.origin + shift;
+      let target: VAddr;
+      if (u.label >= 0) target = base + this.labelFinal(u.label, prefix);
+      else {
+        const r = opts.resolve?.(u.symbol as string);
+        if (r === undefined) throw new UnresolvedSymbolError(u.symbol as string, fieldOff);
+        target = r + u.addend;
+      }
+      const via = u.veneerAt >= 0 ? base + u.veneerAt : target;
+      const k = u.kind;
+      const d = k.distance ? k.distance(useAddr, via) : via - useAddr;
+      if (d < k.minDelta || d > k.maxDelta || (k.align > 1 && d % k.align !== 0)) return null;
+      for (let j = 0; j < k.fieldSize; j++) bytes[fieldOff + j] = this.data[u.field + j] as number;
+      k.patch(bytes, fieldOff, useAddr, via);
+      if (u.symbol !== null) {
+        const rel: ResolvedRelocation = { kind: k.name, symbol: u.symbol, addend: u.addend, offset: fieldOff, target };
+        if (u.veneerAt >= 0) rel.veneer = u.veneerAt;
+        relocations.push(rel);
+      }
+    }
+    return this.finished(bytes, relocations, prefix);
+  }
+
   /** Relaxation to the least fixed point; returns the final size of each item. */
   private relax(): number[] {
     const n = this.items.length;
+    const key = this.stateKey();
+    if (this.relaxed !== null && this.relaxed.key === key) return this.relaxed.sizes;
     const sizes = new Array<number>(n);
     for (let i = 0; i < n; i++) {
       const it = this.items[i] as Item;
       it.long = it.force === 'rel32';
       sizes[i] = it.long ? it.branch.long.length + 4 : it.branch.short.length + 1;
     }
-    const prefix = new Array<number>(n + 1);
+    const prefix = new Int32Array(n + 1);
     for (let changed = true; changed; ) {
       changed = false;
-      prefix[0] = 0;
       for (let i = 0; i < n; i++) prefix[i + 1] = (prefix[i] as number) + (sizes[i] as number);
       for (let i = 0; i < n; i++) {
         const it = this.items[i] as Item;
@@ -613,7 +778,7 @@ export class CodeBuffer {
         const delta = this.labelFinal(it.label, prefix) - end;
         if (delta < -128 || delta > 127) {
           if (it.force === 'rel8') {
-            throw new BranchRangeError(`label "${it.label.label.name}"`, `x86.rel8 (${it.branch.name})`, delta, -128, 127, end - 1);
+            throw new BranchRangeError(`label "${(this.labelObjs[it.label] as Label).name}"`, `x86.rel8 (${it.branch.name})`, delta, -128, 127, end - 1);
           }
           it.long = true;
           sizes[i] = it.branch.long.length + 4;
@@ -621,10 +786,11 @@ export class CodeBuffer {
         }
       }
     }
+    this.relaxed = { sizes, key };
     return sizes;
   }
 
-  private labelFinal(st: LabelState, prefix: readonly number[]): number {
-    return st.pos + (prefix[st.items] as number);
+  private labelFinal(id: number, prefix: Int32Array): number {
+    return (this.labelPos[id] as number) + (prefix[this.labelItems[id] as number] as number);
   }
 }

@@ -36,24 +36,31 @@
 // every conditional jump becomes `b.!cond +8 · b target` (imm26) — decided from the sizing of a
 // first emission, so the sizing pass and the final pass have the same layout.
 //
-// Memory safety: an access not in `options.proven` computes its address into x10 and calls the
-// out-of-line checker chk_<len>_<r|w|p>, which walks the region table (pairs [base, end),
-// zero-terminated) using x11-x14 only, returns, or branches to bpf:mem-fault with x30 = the site's
-// return address (the host finds the site from x30).
+// Memory safety: an access not in `options.proven` computes its address into x10 and checks it
+// inline against the run's fast window (x5 = its base, x6 = the number of addresses an access of up
+// to 8 bytes may start at; bpf:fast-window, jit-host.ts):
+//   sub x11,x10,x5 · cmp x11,x6 · b.lo ok · bl chk_<len>_<r|w> · ok:
+// (with off = 0 the access keeps [base]: `sub x11,base,x5` and the slow path first does mov x10,base).
+// Anything outside the window calls the out-of-line checker, which walks the region table (pairs
+// [base, end), zero-terminated) using x11-x14 only, returns, or branches to bpf:mem-fault with
+// x30 = the site's return address (the host finds the site from x30). The window is a subset of
+// the tables, so both paths accept exactly what the checker alone would. x5/x6 are caller-saved and
+// no BPF register: a program with checks loads them after the tail-call landing and after every
+// helper call and callx (helpers may change the regions).
 
 import { type Label } from '../buffer.js';
 import { BpfEmitterBase } from './emitter-base.js';
 import { vaddrToPair } from '../../support/u64.js';
 import {
   type Cond, type Reg, type RZr, type LdStOp, type AtomicOp,
-  X0, X1, X2, X3, X4, X7, X9, X10, X11, X12, X13, X14, X19, X20, X21, X22, X25, X26, X29, X30, SP, XZR, WZR,
+  X0, X1, X2, X3, X4, X5, X6, X7, X9, X10, X11, X12, X13, X14, X19, X20, X21, X22, X25, X26, X29, X30, SP, XZR, WZR,
   otherWidth, movImmWords,
   encAddImm, encSubImm, encAddReg, encSubReg, encCmpImm, encCmpReg, encTstReg, encNeg, encAndReg, encOrrReg, encEorReg,
   encOrrImm, encAndImm, encEorImm, isLogicalImmediate, type RegSize,
   encMovReg, encMovSp, encMvn, encMovz, encMovk, encUbfm, encSbfm, encLslImm, encLsrImm, encAsrImm, encUxth, encSxtb, encSxth, encSxtw,
   encUdiv, encSdiv, encLslv, encLsrv, encAsrv, encRev, encRev16, encMul, encMsub, encAddSubExt,
   encLdSt, encLdStUnscaled, encLdp, encStp, encAtomic, encCas, encBr, encBlr, encRet, encBti, encBrk,
-  emitB, emitBl, emitBCond, emitCbz,
+  emitB, emitBl, emitBCond, emitCbz, encBCond,
 } from '../arm64/index.js';
 import { BPF_JIT_STACK_FRAME, BpfJitError, MAX_TAIL_CALL_CNT, SYM, branchTargetSlot, type BpfCodegenOptions, type BpfCodegenResult, type JitInsn, type JitSite, type SiteKind } from './common.js';
 
@@ -89,8 +96,19 @@ interface FnInfo {
 }
 
 class Arm64BpfEmitter extends BpfEmitterBase<FnInfo> {
+  /** Some access is checked at run time: x5/x6 hold the fast window (see the header). */
+  private readonly window: boolean;
+
   constructor(insns: readonly JitInsn[], opts: BpfCodegenOptions, private readonly farBranches: boolean) {
     super('arm64', insns, opts);
+    this.window = opts.inlineChecks !== false && this.hasCheckedAccess();
+  }
+
+  /** x5 = window base, x6 = window count (clobbers x10). */
+  private loadWindow(): void {
+    if (!this.window) return;
+    this.movFixed(X10, this.symbolValue(SYM.fastWindow));
+    this.put(encLdp(X5, X6, X10, 0));
   }
 
   private put(word: number): void {
@@ -112,7 +130,7 @@ class Arm64BpfEmitter extends BpfEmitterBase<FnInfo> {
   }
 
   private symbolValue(symbol: string): number {
-    const a = this.opts.symbolAddress(symbol);
+    const a = this.symbolAddress(symbol);
     if (a === undefined) throw new BpfJitError(this.cur, symbol, `unresolved symbol ${symbol}`);
     return a;
   }
@@ -141,7 +159,7 @@ class Arm64BpfEmitter extends BpfEmitterBase<FnInfo> {
   private bcond(cond: Cond, target: Label): void {
     if (!this.farBranches) emitBCond(this.buf, cond, target);
     else {
-      const skip = this.local('far');
+      const skip = this.local();
       emitBCond(this.buf, INVERT[cond] as Cond, skip);
       emitB(this.buf, target);
       this.buf.bind(skip);
@@ -150,34 +168,37 @@ class Arm64BpfEmitter extends BpfEmitterBase<FnInfo> {
 
   compile(): BpfCodegenResult {
     const insns = this.insns;
-    const starts = [...this.opts.functions].sort((a, b) => a - b);
+    const starts = [...new Set(this.opts.functions)].sort((a, b) => a - b);
     if (starts[0] !== 0) throw new BpfJitError(0, '', 'function list must start at instruction 0');
-    const fnOf = new Int32Array(insns.length);
+    const fns: FnInfo[] = [];
     starts.forEach((s, k) => {
       const end = starts[k + 1] ?? insns.length;
-      for (let j = s; j < end; j++) fnOf[j] = s;
-      this.fnByStart.set(s, { start: s, end, epilogue: this.buf.newLabel(`epilogue${s}`), epilogueBound: false });
+      for (let j = s; j < end; j++) {
+        const i = insns[j] as JitInsn;
+        const target = branchTargetSlot(i);
+        if (target !== null && i.opcode !== 0x85) this.slotLabel(target);
+      }
+      const fn: FnInfo = { start: s, end, epilogue: this.buf.newLabel(), epilogueBound: false };
+      this.fnByStart.set(s, fn);
+      fns.push(fn);
     });
-    const offsets: Label[] = [];
+    let fnIndex = 0;
+    let fn = fns[0] as FnInfo;
     for (let k = 0; k < insns.length; k++) {
       const i = insns[k] as JitInsn;
       this.cur = k;
-      const fn = this.fnByStart.get(k);
-      if (fn) {
+      if (k === fn.end) fn = fns[++fnIndex] as FnInfo;
+      if (k === fn.start) {
         this.buf.bind(this.fnEntry(i.slot));
         this.emitPrologue(fn);
       }
-      const l = this.slotLabel(i.slot);
-      this.buf.bind(l);
-      offsets.push(l);
-      this.emitInsn(i, this.fnByStart.get(fnOf[k] as number) as FnInfo);
+      this.startInsn(k, i.slot);
+      this.emitInsn(i, fn);
     }
-    const codeEnd = this.buf.newLabel('code-end');
-    this.buf.bind(codeEnd);
+    this.codeEnd = this.buf.markHere();
     this.put(encBrk(0x800));
     this.emitCheckers();
-    const fin = this.buf.finish({ base: this.opts.imageRange.lo, resolve: (s) => this.opts.symbolAddress(s) });
-    return this.result(fin, offsets, codeEnd);
+    return this.result(this.finishAt(this.opts.imageRange.lo));
   }
 
   // ---- prologue / epilogue -----------------------------------------------------------------
@@ -193,8 +214,9 @@ class Arm64BpfEmitter extends BpfEmitterBase<FnInfo> {
       this.put(encStp(X25, X26, SP, -16, 'pre'));
       this.put(encMovReg(X25, X2));
       this.put(encMovz(X26, 0));
-      b.bind(b.newLabel('tail-call-landing'));
+      b.bind(this.namedLabel('tail-call-landing'));
       if (this.opts.landingPads) this.put(encBti('j'));
+      this.loadWindow();
     }
   }
 
@@ -233,6 +255,7 @@ class Arm64BpfEmitter extends BpfEmitterBase<FnInfo> {
           this.callSymbol(SYM.callx, X11);
           this.site('callx');
           this.put(encMovReg(X7, X0));
+          this.loadWindow();
           return;
         }
         return this.emitJump(i);
@@ -387,13 +410,14 @@ class Arm64BpfEmitter extends BpfEmitterBase<FnInfo> {
     this.callSymbol(SYM.helper(i.imm));
     this.site('helper');
     this.put(encMovReg(X7, X0));
+    this.loadWindow();
   }
 
   private emitTailCall(i: JitInsn): void {
     const b = this.buf;
     const fn = this.fnByStart.get(0) as FnInfo;
     if (this.cur >= fn.end) throw new BpfJitError(this.cur, insnText(i), 'tail calls from bpf-to-bpf callees are not supported');
-    const out = this.local('tcout');
+    const out = this.local();
     const r2 = xreg(2), r3 = xreg(3);
     this.put(encMovReg(X10, r2));
     this.callChecker(8, 'p');
@@ -413,8 +437,27 @@ class Arm64BpfEmitter extends BpfEmitterBase<FnInfo> {
   // ---- memory ------------------------------------------------------------------------------
 
   private checked(i: JitInsn): boolean {
-    if (this.opts.memoryChecks === false) return false;
-    return !this.opts.proven?.has(i.origin ?? this.cur);
+    return this.isChecked(i, this.cur);
+  }
+
+  /**
+   * The check of the address in `addr` (x10, or the base register itself when off = 0): inline
+   * window test, else the out-of-line checker on x10.
+   */
+  private checkAddress(len: number, write: boolean, addr: X = X10): void {
+    if (!this.window) {
+      this.callChecker(len, write ? 'w' : 'r');
+      return;
+    }
+    const b = this.buf;
+    this.put(encSubReg(X11, addr, X5));
+    this.put(encCmpReg(X11, X6));
+    // b.lo over the slow path: its length is known once emitted (no label use needed).
+    const blo = b.linearLength;
+    this.put(0);
+    if (addr !== X10) this.put(encMovReg(X10, addr));
+    this.callChecker(len, write ? 'w' : 'r');
+    b.set32(blo, encBCond('lo', b.linearLength - blo));
   }
 
   /** x10 = base + off. */
@@ -430,8 +473,12 @@ class Arm64BpfEmitter extends BpfEmitterBase<FnInfo> {
   /** Address the access at [base + off]: returns the base register and displacement to use. */
   private operand(i: JitInsn, base: X, len: number, write: boolean, forceReg = false): { rn: X; off: number } {
     if (this.checked(i)) {
+      if (i.off === 0 && !forceReg && this.window) {
+        this.checkAddress(len, write, base);
+        return { rn: base, off: 0 };
+      }
       this.address(base, i.off);
-      this.callChecker(len, write ? 'w' : 'r');
+      this.checkAddress(len, write);
       return { rn: X10, off: 0 };
     }
     if (!forceReg && i.off >= -256 && i.off < 256) return { rn: base, off: i.off };
@@ -441,10 +488,10 @@ class Arm64BpfEmitter extends BpfEmitterBase<FnInfo> {
 
   private callChecker(len: number, table: 'r' | 'w' | 'p'): void {
     const b = this.buf;
-    const key = `${len}${table}`;
+    const key = len * 4 + (table === 'r' ? 0 : table === 'w' ? 1 : 2);
     let l = this.checkers.get(key);
     if (!l) {
-      l = b.newLabel(`check-${key}`);
+      l = b.newLabel();
       this.checkers.set(key, l);
     }
     emitBl(b, l);
@@ -492,10 +539,8 @@ class Arm64BpfEmitter extends BpfEmitterBase<FnInfo> {
   private emitAtomic(i: JitInsn, len: number): void {
     if (len !== 4 && len !== 8) throw new BpfJitError(this.cur, insnText(i), 'atomic operations are 32 or 64 bits');
     const sz = (r: X): RZr => (len === 8 ? r : w(r));
-    if (this.checked(i)) {
-      this.address(xreg(i.dst), i.off);
-      this.callChecker(len, 'w');
-    } else this.address(xreg(i.dst), i.off);
+    this.address(xreg(i.dst), i.off);
+    if (this.checked(i)) this.checkAddress(len, true);
     const sx = xreg(i.src);
     const fetch = (i.imm & 1) !== 0;
     const op = i.imm & ~1;
@@ -523,12 +568,12 @@ class Arm64BpfEmitter extends BpfEmitterBase<FnInfo> {
   private emitCheckers(): void {
     const b = this.buf;
     for (const [key, label] of this.checkers) {
-      const len = Number(key.slice(0, -1));
-      const table = key.slice(-1);
+      const len = key >> 2;
+      const table = 'rwp'[key & 3];
       b.bind(label);
       this.movFixed(X11, this.symbolValue(table === 'w' ? SYM.regionsWrite : table === 'p' ? SYM.regionsProgArray : SYM.regionsRead));
-      const loop = this.local('chkloop');
-      const fail = this.local('chkfail');
+      const loop = this.local();
+      const fail = this.local();
       b.bind(loop);
       this.put(encLdp(X12, X13, X11, 16, 'post'));
       emitCbz(b, X12, fail);
@@ -545,7 +590,7 @@ class Arm64BpfEmitter extends BpfEmitterBase<FnInfo> {
     }
     if (this.depthChecker) {
       b.bind(this.depthChecker);
-      const fail = this.local('depthfail');
+      const fail = this.local();
       this.movFixed(X11, this.symbolValue(SYM.stackLimit));
       this.put(encCmpReg(X25, X11));
       emitBCond(b, 'lo', fail);

@@ -43,6 +43,8 @@ export const SYM = {
   regionsWrite: 'bpf:regions-write',
   regionsProgArray: 'bpf:regions-prog-array',
   stackLimit: 'bpf:stack-limit',
+  /** Two u64: base and start count of the region inline checks accept (jit-host.ts fastWindow). */
+  fastWindow: 'bpf:fast-window',
 } as const;
 
 /** Why control reached a host function from a call site in the image. */
@@ -68,6 +70,11 @@ export interface BpfCodegenOptions {
   proven?: ReadonlySet<number>;
   /** Emit runtime memory checks for unproven accesses (default true). */
   memoryChecks?: boolean;
+  /**
+   * Check against the fast window inline before calling the out-of-line checker (default true);
+   * false calls the checker for every checked access (for measuring the inline path).
+   */
+  inlineChecks?: boolean;
   /** ENDBR64 / BTI landing pads at the entry (and tail-call landing point). */
   landingPads?: boolean;
   /** Helper id of bpf_tail_call: such calls become inline tail calls (main function only). */

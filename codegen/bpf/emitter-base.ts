@@ -1,6 +1,12 @@
 // The label and call-site bookkeeping both BPF backends share: one CodeBuffer, a label per BPF
-// slot that is a branch target, a label per function entry, call sites recorded for the host
-// (helper calls, memory checks, depth checks), and the reach test for symbols in kernel text.
+// slot that is a branch target, a label per function entry, a buffer mark per instruction (the
+// offset table) and per call site recorded for the host (helper calls, memory checks, depth
+// checks), the memory-check predicate, and the reach test for symbols in kernel text.
+//
+// Compile speed (the bench's >= 2 M BPF insns/s): labels are anonymous (no name strings), slot
+// labels live in an array and exist only for branch targets, offsets and sites are buffer marks,
+// symbol addresses are looked up once per symbol, and the final pass reuses the sizing pass's
+// relaxation (CodeBuffer caches it).
 //
 // Invariant: reach decisions are made against every address the image may be placed at
 // (`opts.imageRange`), never the one final address, so the sizing pass and the final pass at the
@@ -11,57 +17,115 @@ import { BpfJitError, type BpfCodegenOptions, type BpfCodegenResult, type JitIns
 
 export interface FinishedImage {
   bytes: Uint8Array;
-  labels: Map<string, number>;
+  offsets: Int32Array;
+  marks: Int32Array;
   relocations: { kind: string; symbol: string; offset: number; target: number }[];
 }
 
 export interface EmitterSite {
-  label: Label;
+  /** Buffer mark at the return address. */
+  mark: number;
   insn: number;
   kind: SiteKind;
   len: number;
 }
 
+/**
+ * An instruction in the one object shape the emitters read (callers' objects differ: lddw carries
+ * imm2, some have no origin), so every property access in codegen stays monomorphic.
+ */
+class Insn implements JitInsn {
+  readonly opcode: number;
+  readonly dst: number;
+  readonly src: number;
+  readonly off: number;
+  readonly imm: number;
+  readonly imm2: number;
+  readonly slot: number;
+  readonly origin: number;
+
+  constructor(i: JitInsn, k: number) {
+    this.opcode = i.opcode;
+    this.dst = i.dst;
+    this.src = i.src;
+    this.off = i.off;
+    this.imm = i.imm;
+    this.imm2 = i.imm2 ?? 0;
+    this.slot = i.slot;
+    this.origin = i.origin ?? k;
+  }
+}
+
 export abstract class BpfEmitterBase<Fn> {
   readonly buf: CodeBuffer;
-  protected readonly labelAtSlot = new Map<number, Label>();
+  /** Label of each BPF slot that is a branch target (dense, one entry per slot and the end). */
+  protected readonly labelAtSlot: (Label | undefined)[];
   protected readonly entryAtSlot = new Map<number, Label>();
+  /** Labels the result reports by name (the tail-call landing point). */
+  protected readonly named: Label[] = [];
   protected readonly sites: EmitterSite[] = [];
-  protected readonly checkers = new Map<string, Label>();
+  /** Out-of-line checkers by `len * 4 + table` (r = 0, w = 1, p = 2), in first-use order. */
+  protected readonly checkers = new Map<number, Label>();
   protected depthChecker: Label | null = null;
   protected readonly fnByStart = new Map<number, Fn>();
-  protected siteCount = 0;
-  protected localCount = 0;
   protected cur = 0;
+  /** Mark before each instruction (index k = instruction k) and at the end of the code. */
+  protected readonly insnMarks: Int32Array;
+  protected codeEnd = -1;
+  private readonly symbolCache = new Map<string, number | undefined>();
+
+  protected readonly insns: readonly Insn[];
 
   protected constructor(
     arch: CodeArch,
-    protected readonly insns: readonly JitInsn[],
+    insns: readonly JitInsn[],
     protected readonly opts: BpfCodegenOptions,
   ) {
-    this.buf = new CodeBuffer(arch);
+    const norm: Insn[] = new Array<Insn>(insns.length);
+    for (let k = 0; k < insns.length; k++) norm[k] = new Insn(insns[k] as JitInsn, k);
+    this.insns = norm;
+    this.buf = new CodeBuffer(arch, Math.max(256, insns.length * 12));
+    this.insnMarks = new Int32Array(insns.length);
+    const last = insns[insns.length - 1];
+    this.labelAtSlot = new Array<Label | undefined>(last ? last.slot + 3 : 1).fill(undefined);
   }
 
-  /** A fresh local label (names are unique per buffer). */
-  protected local(tag: string): Label {
-    return this.buf.newLabel(`.${tag}${this.localCount++}`);
+  /** A fresh local label. */
+  protected local(): Label {
+    return this.buf.newLabel();
+  }
+
+  /** A label reported by name in the result's `labels`. */
+  protected namedLabel(name: string): Label {
+    const l = this.buf.newLabel(name);
+    this.named.push(l);
+    return l;
   }
 
   /** The label of BPF slot `slot` (a branch target). */
   protected slotLabel(slot: number): Label {
-    let l = this.labelAtSlot.get(slot);
-    if (!l) {
-      l = this.buf.newLabel(`slot${slot}`);
-      this.labelAtSlot.set(slot, l);
+    let l = this.labelAtSlot[slot];
+    if (l === undefined) {
+      if (slot < 0 || slot >= this.labelAtSlot.length) throw new BpfJitError(this.cur, `slot ${slot}`, 'branch target outside the program');
+      l = this.buf.newLabel();
+      this.labelAtSlot[slot] = l;
     }
     return l;
+  }
+
+  /** Start instruction k (slot `slot`): take its offset mark and bind its label if it is a target. */
+  protected startInsn(k: number, slot: number): void {
+    this.cur = k;
+    this.insnMarks[k] = this.buf.markHere();
+    const l = this.labelAtSlot[slot];
+    if (l !== undefined) this.buf.bind(l);
   }
 
   /** The entry label of the function starting at BPF slot `slot`. */
   protected fnEntry(slot: number): Label {
     let l = this.entryAtSlot.get(slot);
     if (!l) {
-      l = this.buf.newLabel(`fn${slot}`);
+      l = this.buf.newLabel();
       this.entryAtSlot.set(slot, l);
     }
     return l;
@@ -69,62 +133,92 @@ export abstract class BpfEmitterBase<Fn> {
 
   /** Record a call site at the current position for the host (fault attribution). */
   protected site(kind: SiteKind, len = 0): void {
-    const label = this.buf.newLabel(`site${this.siteCount++}`);
-    this.buf.bind(label);
-    this.sites.push({ label, insn: this.insns[this.cur]?.origin ?? this.cur, kind, len });
+    this.sites.push({ mark: this.buf.markHere(), insn: this.insns[this.cur]?.origin ?? this.cur, kind, len });
+  }
+
+  /** Whether the access `i` (instruction index `k`) gets a runtime check. */
+  protected isChecked(i: JitInsn, k: number): boolean {
+    if (this.opts.memoryChecks === false) return false;
+    return !(this.opts.proven?.has(i.origin ?? k) ?? false);
+  }
+
+  /** Whether any load, store or atomic of the program gets a runtime check (needs the fast window). */
+  protected hasCheckedAccess(): boolean {
+    if (this.opts.memoryChecks === false) return false;
+    const insns = this.insns;
+    for (let k = 0; k < insns.length; k++) {
+      const i = insns[k] as JitInsn;
+      const cls = i.opcode & 7;
+      if ((cls === 0x01 || cls === 0x02 || cls === 0x03) && this.isChecked(i, k)) return true;
+    }
+    return false;
+  }
+
+  /** The address of `symbol`, looked up once per emitter. */
+  protected symbolAddress(symbol: string): number | undefined {
+    if (this.symbolCache.has(symbol)) return this.symbolCache.get(symbol);
+    const a = this.opts.symbolAddress(symbol);
+    this.symbolCache.set(symbol, a);
+    return a;
   }
 
   /** Whether `symbol` lies within `reach` bytes of every address the image may occupy. */
   protected withinReach(symbol: string, reach: number): boolean {
-    const a = this.opts.symbolAddress(symbol);
+    const a = this.symbolAddress(symbol);
     if (a === undefined) return false;
     const { lo, hi } = this.opts.imageRange;
     return Math.abs(a - lo) <= reach && Math.abs(a - hi) <= reach;
   }
 
-  /** Re-run finish at the final base: same layout, displacements for `base`. */
+  /** Run finish at `base` (sizing pass: imageRange.lo; final pass: the ROX address). */
   finishAt(base: number): FinishedImage {
-    return this.buf.finish({ base, resolve: (s) => this.opts.symbolAddress(s) });
+    return this.buf.finish({ base, resolve: (s) => this.symbolAddress(s) });
   }
 
   /**
    * The codegen result of a finished image: per original BPF instruction the offset of its first
    * native byte (instructions that produced nothing take the next one's offset; index n = code
-   * end), call sites with their return offsets, relocations.
+   * end), call sites with their return offsets, relocations, the named labels.
    */
-  protected result(img: FinishedImage, offsets: readonly Label[], codeEnd: Label): BpfCodegenResult {
-    const { bytes, labels } = img;
-    const n = Math.max(0, ...this.insns.map((i) => (i.origin ?? 0) + 1));
+  protected result(img: FinishedImage): BpfCodegenResult {
+    const { bytes, marks } = img;
+    const insns = this.insns;
+    let n = 0;
+    for (let k = 0; k < insns.length; k++) n = Math.max(n, ((insns[k] as JitInsn).origin ?? 0) + 1);
     const insnOffsets = new Int32Array(n + 1).fill(-1);
-    this.insns.forEach((i, k) => {
-      const o = i.origin ?? k;
-      const at = labels.get((offsets[k] as Label).name) as number;
-      if ((insnOffsets[o] as number) < 0) insnOffsets[o] = at;
-    });
-    const end = labels.get(codeEnd.name) as number;
+    for (let k = 0; k < insns.length; k++) {
+      const o = (insns[k] as JitInsn).origin ?? k;
+      if ((insnOffsets[o] as number) < 0) insnOffsets[o] = marks[this.insnMarks[k] as number] as number;
+    }
+    const end = marks[this.codeEnd] as number;
     insnOffsets[n] = end;
     for (let k = n - 1; k >= 0; k--) if ((insnOffsets[k] as number) < 0) insnOffsets[k] = insnOffsets[k + 1] as number;
-    const sites: JitSite[] = this.sites.map((s) => ({ ret: labels.get(s.label.name) as number, insn: s.insn, kind: s.kind, len: s.len }));
-    return {
-      bytes,
-      insnOffsets,
-      sites,
-      relocations: img.relocations.map((r) => ({ kind: r.kind, symbol: r.symbol, offset: r.offset, target: r.target })),
-      labels,
-      codeSize: end,
-    };
+    const sites: JitSite[] = this.sites.map((s) => ({ ret: marks[s.mark] as number, insn: s.insn, kind: s.kind, len: s.len }));
+    return { bytes, insnOffsets, sites, relocations: plainRelocations(img), labels: this.namedOffsets(img), codeSize: end };
+  }
+
+  private namedOffsets(img: FinishedImage): Map<string, number> {
+    const labels = new Map<string, number>();
+    for (const l of this.named) labels.set(l.name, img.offsets[l.id] as number);
+    return labels;
   }
 
   /**
    * The final pass at the ROX address `base` (bpf_jit_binary_pack_alloc flow): the same layout as
-   * the sizing pass `sized`, displacements for `base`. A moved label or a changed size is an error.
+   * the sizing pass `sized`, displacements for `base`. A moved instruction or a changed size is an error.
    */
   finalPass(base: number, sized: BpfCodegenResult): BpfCodegenResult {
     const fin = this.finishAt(base);
     if (fin.bytes.length !== sized.bytes.length) throw new BpfJitError(0, '', `final pass at the ROX address changed the image size (${sized.bytes.length} -> ${fin.bytes.length})`);
-    for (const [k, v] of fin.labels) {
-      if (k.startsWith('slot') && sized.labels.get(k) !== v) throw new BpfJitError(0, '', `final pass moved label ${k}`);
+    const again = this.result(fin);
+    const n = again.insnOffsets.length;
+    for (let k = 0; k < n; k++) {
+      if (again.insnOffsets[k] !== sized.insnOffsets[k]) throw new BpfJitError(k, '', `final pass moved instruction ${k}`);
     }
-    return { ...sized, labels: fin.labels, bytes: fin.bytes, relocations: fin.relocations.map((r) => ({ kind: r.kind, symbol: r.symbol, offset: r.offset, target: r.target })) };
+    return { ...sized, labels: again.labels, bytes: fin.bytes, relocations: again.relocations };
   }
+}
+
+function plainRelocations(img: FinishedImage): BpfCodegenResult['relocations'] {
+  return img.relocations.map((r) => ({ kind: r.kind, symbol: r.symbol, offset: r.offset, target: r.target }));
 }

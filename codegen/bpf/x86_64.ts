@@ -35,16 +35,23 @@
 // around div; variable shifts go through cl with rcx preserved (x86 masks counts like BPF).
 //
 // Memory safety: an access not in `options.proven` (the verifier's provenStackAccesses) is preceded
-// by `lea r11,[base+off]; call chk_<len>_<r|w>`. The out-of-line checker walks the region table
-// (pairs [base, end), zero-terminated; bpf:regions-read or -write) and returns, or jumps to
-// bpf:mem-fault, whose host function finds the site from the return address at [rsp] and raises
-// the interpreter's BpfMemoryFault. The checker preserves every register but r11 and flags.
+// by an inline range check against the run's fast window (r12 = minus its base, r9 = the number of
+// addresses an access of up to 8 bytes may start at; bpf:fast-window, jit-host.ts):
+//   lea r11,[base+r12+off] · cmp r11,r9 · jb ok · lea r11,[base+off] · call chk_<len>_<r|w> · ok:
+// so an access inside the window costs three instructions and no call. Everything else takes the
+// out-of-line checker, which walks the region table (pairs [base, end), zero-terminated;
+// bpf:regions-read or -write) and returns, or jumps to bpf:mem-fault, whose host function finds the
+// site from the return address at [rsp] and raises the interpreter's BpfMemoryFault. The checker
+// preserves every register but r11 and flags. The window is a subset of the tables, so both paths
+// accept exactly what the checker alone would. A program with checks pushes r12 after its saved
+// registers (a tail call pops it with them) and loads r12/r9 after the tail-call landing and after
+// every helper call and callx (helpers may change the regions; r9 is caller-saved).
 
 import { ABS64, type Label } from '../buffer.js';
 import { BpfEmitterBase } from './emitter-base.js';
 import {
   type Cond, type Reg64, type Reg32, type Reg8, type Reg16, type Mem,
-  rax, rcx, rdx, rbx, rbp, rsi, rdi, r8, r10, r11, r13, r14, r15, rsp, cl,
+  rax, rcx, rdx, rbx, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15, rsp, cl,
   regOfSize, mem, byte, word, dword, qword,
   emitMov, emitMovabs, emitLoadImm64, emitMovzx, emitMovsx, emitMovsxd, emitAlu, emitTest, emitImul, emitImul3,
   emitUnary, emitShift, emitBswap, emitXchg, emitXadd, emitCmpxchg, emitLea, emitPush, emitPop, emitJmp, emitJcc,
@@ -89,8 +96,21 @@ interface FnInfo {
 }
 
 class X86BpfEmitter extends BpfEmitterBase<FnInfo> {
+  /** Some access is checked at run time: r12/r9 hold the fast window (see the header). */
+  private readonly window: boolean;
+
   constructor(insns: readonly JitInsn[], opts: BpfCodegenOptions) {
     super('x86_64', insns, opts);
+    this.window = opts.inlineChecks !== false && this.hasCheckedAccess();
+  }
+
+  /** r12 = -(window base), r9 = window count (clobbers r11). */
+  private loadWindow(): void {
+    if (!this.window) return;
+    this.movabsSymbol(r11, SYM.fastWindow);
+    emitMov(this.buf, r12, qword(mem(r11, 0)));
+    emitUnary(this.buf, 'neg', r12);
+    emitMov(this.buf, r9, qword(mem(r11, 8)));
   }
 
   /** Whether `symbol` is within rel32 reach (less 1 MiB of margin for the image itself). */
@@ -121,39 +141,40 @@ class X86BpfEmitter extends BpfEmitterBase<FnInfo> {
 
   compile(): BpfCodegenResult {
     const insns = this.insns;
-    const starts = [...this.opts.functions].sort((a, b) => a - b);
+    const starts = [...new Set(this.opts.functions)].sort((a, b) => a - b);
     if (starts[0] !== 0) throw new BpfJitError(0, '', 'function list must start at instruction 0');
-    const fnOf = new Int32Array(insns.length);
+    const fns: FnInfo[] = [];
+    const used = new Uint8Array(16);
     starts.forEach((s, k) => {
       const end = starts[k + 1] ?? insns.length;
-      const used = new Set<number>();
+      used.fill(0);
       for (let j = s; j < end; j++) {
-        fnOf[j] = s;
         const i = insns[j] as JitInsn;
-        used.add(i.dst);
-        used.add(i.src);
+        used[i.dst & 15] = 1;
+        used[i.src & 15] = 1;
+        const target = branchTargetSlot(i);
+        if (target !== null && i.opcode !== 0x85) this.slotLabel(target);
       }
-      this.fnByStart.set(s, { start: s, end, saved: CALLEE_SAVED.filter((r) => used.has(r)), epilogue: this.buf.newLabel(`epilogue${s}`), epilogueBound: false });
+      const fn: FnInfo = { start: s, end, saved: CALLEE_SAVED.filter((r) => used[r] === 1), epilogue: this.buf.newLabel(), epilogueBound: false };
+      this.fnByStart.set(s, fn);
+      fns.push(fn);
     });
-    const offsets: Label[] = [];
+    let fnIndex = 0;
+    let fn = fns[0] as FnInfo;
     for (let k = 0; k < insns.length; k++) {
       const i = insns[k] as JitInsn;
       this.cur = k;
-      const fn = this.fnByStart.get(k);
-      if (fn) {
+      if (k === fn.end) fn = fns[++fnIndex] as FnInfo;
+      if (k === fn.start) {
         this.buf.bind(this.fnEntry(i.slot));
         this.emitPrologue(fn);
       }
-      const l = this.slotLabel(i.slot);
-      this.buf.bind(l);
-      offsets.push(l);
-      this.emitInsn(i, this.fnByStart.get(fnOf[k] as number) as FnInfo);
+      this.startInsn(k, i.slot);
+      this.emitInsn(i, fn);
     }
-    const codeEnd = this.buf.newLabel('code-end');
-    this.buf.bind(codeEnd);
+    this.codeEnd = this.buf.markHere();
     this.emitCheckers();
-    const fin = this.buf.finish({ base: this.opts.imageRange.lo + 0, resolve: (s) => this.opts.symbolAddress(s) });
-    return this.result(fin, offsets, codeEnd);
+    return this.result(this.finishAt(this.opts.imageRange.lo));
   }
 
   // ---- prologue / epilogue -----------------------------------------------------------------
@@ -166,11 +187,15 @@ class X86BpfEmitter extends BpfEmitterBase<FnInfo> {
       emitAlu(b, 'xor', r32(rax), r32(rax));
       emitPush(b, rbp);
       emitMov(b, rbp, rdx);
-      b.bind(b.newLabel('tail-call-landing'));
+      b.bind(this.namedLabel('tail-call-landing'));
       if (this.opts.landingPads) emitEndbr64(b);
       emitPush(b, rax);
     } else if (this.opts.landingPads) emitEndbr64(b);
     for (const r of fn.saved) emitPush(b, REG[r] as Reg64);
+    if (fn.start === 0 && this.window) {
+      emitPush(b, r12);
+      this.loadWindow();
+    }
   }
 
   private emitExit(fn: FnInfo): void {
@@ -181,6 +206,7 @@ class X86BpfEmitter extends BpfEmitterBase<FnInfo> {
     }
     fn.epilogueBound = true;
     b.bind(fn.epilogue);
+    if (fn.start === 0 && this.window) emitPop(b, r12);
     for (const r of [...fn.saved].reverse()) emitPop(b, REG[r] as Reg64);
     if (fn.start === 0) {
       emitPop(b, r11);
@@ -283,14 +309,14 @@ class X86BpfEmitter extends BpfEmitterBase<FnInfo> {
     const d = is64 ? d64 : r32(d64);
     const t = is64 ? r11 : r32(r11);
     const x = (i.opcode & 0x08) !== 0;
-    const done = this.local('divdone');
+    const done = this.local();
     const immKnown = !x;
     const imm = i.imm | 0;
     if (x) emitMov(b, t, is64 ? (REG[i.src] as Reg64) : r32(REG[i.src] as Reg64));
     else if (is64) emitMov(b, r11, imm);
     else emitMov(b, r32(r11), imm >>> 0);
     if (!immKnown || imm === 0) {
-      const nonzero = this.local('divnz');
+      const nonzero = this.local();
       emitTest(b, t, t);
       emitJcc(b, 'ne', nonzero);
       if (isMod) {
@@ -300,7 +326,7 @@ class X86BpfEmitter extends BpfEmitterBase<FnInfo> {
       b.bind(nonzero);
     }
     if (signed && (!immKnown || imm === -1)) {
-      const go = this.local('divgo');
+      const go = this.local();
       emitAlu(b, 'cmp', t, -1);
       emitJcc(b, 'ne', go);
       if (isMod) emitAlu(b, 'xor', r32(d64), r32(d64));
@@ -355,6 +381,7 @@ class X86BpfEmitter extends BpfEmitterBase<FnInfo> {
       emitMov(b, r11, REG[i.dst] as Reg64);
       this.callSymbol(SYM.callx);
       this.site('callx');
+      this.loadWindow();
       return;
     }
     const target = branchTargetSlot(i);
@@ -394,18 +421,19 @@ class X86BpfEmitter extends BpfEmitterBase<FnInfo> {
     if (this.opts.tailCallHelper !== undefined && i.imm === this.opts.tailCallHelper) return this.emitTailCall(i);
     this.callSymbol(SYM.helper(i.imm));
     this.site('helper');
+    this.loadWindow();
   }
 
   private emitTailCall(i: JitInsn): void {
     const b = this.buf;
     const fn = this.fnByStart.get(0) as FnInfo;
     if (this.cur >= (fn.end as number)) throw new BpfJitError(this.cur, insnText(i), 'tail calls from bpf-to-bpf callees are not supported');
-    const out = this.local('tcout');
+    const out = this.local();
     emitMov(b, r11, rsi);
     this.callChecker(8, 'p');
     emitAlu(b, 'cmp', r32(rdx), dword(mem(rsi, 0)));
     emitJcc(b, 'ae', out);
-    const counter = dword(mem(rsp, 8 * fn.saved.length));
+    const counter = dword(mem(rsp, 8 * (fn.saved.length + (this.window ? 1 : 0))));
     emitMov(b, r32(rax), counter);
     emitAlu(b, 'cmp', r32(rax), MAX_TAIL_CALL_CNT);
     emitJcc(b, 'ae', out);
@@ -415,6 +443,7 @@ class X86BpfEmitter extends BpfEmitterBase<FnInfo> {
     emitMov(b, r11, qword(mem(rsi, 8, { index: rdx, scale: 8 })));
     emitTest(b, r11, r11);
     emitJcc(b, 'e', out);
+    if (this.window) emitPop(b, r12);
     for (const r of [...fn.saved].reverse()) emitPop(b, REG[r] as Reg64);
     emitPop(b, rax);
     emitJmpIndirect(b, r11);
@@ -424,19 +453,32 @@ class X86BpfEmitter extends BpfEmitterBase<FnInfo> {
   // ---- memory ------------------------------------------------------------------------------
 
   private check(i: JitInsn, base: Reg64, len: number, write: boolean): void {
-    if (this.opts.memoryChecks === false) return;
-    if (this.opts.proven?.has(i.origin ?? this.cur)) return;
-    emitLea(this.buf, r11, mem(base, i.off));
+    if (!this.isChecked(i, this.cur)) return;
+    const b = this.buf;
+    if (!this.window) {
+      emitLea(b, r11, mem(base, i.off));
+      this.callChecker(len, write ? 'w' : 'r');
+      return;
+    }
+    emitLea(b, r11, mem(base, i.off, { index: r12, scale: 1 }));
+    emitAlu(b, 'cmp', r11, r9);
+    // jb over the slow path: its length is known once emitted (no relaxable item needed).
+    const jb = b.linearLength;
+    b.put16(0x0072);
+    emitLea(b, r11, mem(base, i.off));
     this.callChecker(len, write ? 'w' : 'r');
+    const skip = b.linearLength - (jb + 2);
+    if (skip > 127) throw new BpfJitError(this.cur, insnText(i), `memory-check slow path of ${skip} bytes does not fit jb rel8`);
+    b.set8(jb + 1, skip);
   }
 
   /** `call chk_<len>_<table>` for the address in r11 (r = any region, w = writable, p = prog array). */
   private callChecker(len: number, table: 'r' | 'w' | 'p'): void {
     const b = this.buf;
-    const key = `${len}${table}`;
+    const key = len * 4 + (table === 'r' ? 0 : table === 'w' ? 1 : 2);
     let l = this.checkers.get(key);
     if (!l) {
-      l = b.newLabel(`check-${key}`);
+      l = b.newLabel();
       this.checkers.set(key, l);
     }
     emitCall(b, l);
@@ -505,7 +547,7 @@ class X86BpfEmitter extends BpfEmitterBase<FnInfo> {
         const at = sizedMem(mem(r11, 0), is64 ? 8 : 4);
         emitMov(b, r10, rax);
         emitPush(b, tmp64);
-        const loop = this.local('cmpxchg');
+        const loop = this.local();
         b.bind(loop);
         emitMov(b, w(rax), at);
         emitMov(b, tmp, w(rax));
@@ -526,16 +568,16 @@ class X86BpfEmitter extends BpfEmitterBase<FnInfo> {
   private emitCheckers(): void {
     const b = this.buf;
     for (const [key, label] of this.checkers) {
-      const len = Number(key.slice(0, -1));
-      const table = key.slice(-1);
+      const len = key >> 2;
+      const table = 'rwp'[key & 3];
       b.bind(label);
       emitPush(b, r10);
       emitPush(b, rax);
       this.movabsSymbol(r10, table === 'w' ? SYM.regionsWrite : table === 'p' ? SYM.regionsProgArray : SYM.regionsRead);
-      const loop = this.local('chkloop');
-      const next = this.local('chknext');
-      const ok = this.local('chkok');
-      const fail = this.local('chkfail');
+      const loop = this.local();
+      const next = this.local();
+      const ok = this.local();
+      const fail = this.local();
       b.bind(loop);
       emitMov(b, rax, qword(mem(r10, 0)));
       emitTest(b, rax, rax);
@@ -560,7 +602,7 @@ class X86BpfEmitter extends BpfEmitterBase<FnInfo> {
     }
     if (this.depthChecker) {
       b.bind(this.depthChecker);
-      const fail = this.local('depthfail');
+      const fail = this.local();
       this.movabsSymbol(r11, SYM.stackLimit);
       emitAlu(b, 'cmp', rbp, r11);
       emitJcc(b, 'b', fail);

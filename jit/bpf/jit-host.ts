@@ -11,7 +11,11 @@
 //   copied into guest memory before the call, back after it, and around every helper call (helpers
 //   work on MemRegion.bytes through BpfAddressSpace, exactly as under the interpreter).
 // - The region tables the generated checkers walk (pairs [base, end), zero-terminated; all regions
-//   for reads, writable ones for writes) are rewritten whenever the region set changes.
+//   for reads, writable ones for writes) are rewritten whenever the region set changes, and with
+//   them the fast window (bpf:fast-window, two u64: base and base-count of the first writable
+//   region in table order, see `fastWindow`): the inline check codegen emits before calling a
+//   checker. The window is always one of the table's writable regions, so an access it accepts the
+//   checkers accept too; code reloads it after every helper call (the only time regions change).
 // - Helpers, callx, memory and call-depth faults are host functions at kernel-text addresses
 //   (space.defineKernelSymbol); a fault finds its site from the return address at [rsp].
 
@@ -90,6 +94,7 @@ export class BpfJitHost {
   readonly readTable: VAddr;
   readonly writeTable: VAddr;
   readonly progArrayTable: VAddr;
+  readonly fastWindowAddr: VAddr;
   private readonly symbols = new Map<string, VAddr>();
   private readonly helperSymbols = new Map<HelperDef, VAddr>();
   active: ActiveRun | null = null;
@@ -114,12 +119,14 @@ export class BpfJitHost {
     this.readTable = tables;
     this.writeTable = tables + PAGE_SIZE;
     this.progArrayTable = tables + 2 * PAGE_SIZE;
+    this.fastWindowAddr = this.space.vmalloc(PAGE_SIZE, 'bpf fast window');
     this.defineHost(SYM.memFault, 'bpf_jit_mem_fault', () => this.memFault());
     this.defineHost(SYM.depthFault, 'bpf_jit_depth_fault', () => this.depthFault());
     this.defineHost(SYM.callx, 'bpf_jit_callx', (args) => this.callx(args));
     this.symbols.set(SYM.regionsRead, this.readTable);
     this.symbols.set(SYM.regionsWrite, this.writeTable);
     this.symbols.set(SYM.regionsProgArray, this.progArrayTable);
+    this.symbols.set(SYM.fastWindow, this.fastWindowAddr);
     this.symbols.set(SYM.stackLimit, this.arena + STACK_ZONE + 512);
   }
 
@@ -177,6 +184,7 @@ export class BpfJitHost {
     const write = read.filter((r) => r.writable);
     this.space.write(this.readTable, encodeTable(read));
     this.space.write(this.writeTable, encodeTable(write));
+    this.space.write(this.fastWindowAddr, fastWindow(write[0]));
     // A prog array is accepted only at its exact base: its entry spans [base, base + 8).
     this.space.write(this.progArrayTable, encodeTable(regions.filter((r) => PROG_ARRAY_REGIONS.has(r)).map((r) => ({ ...r, bytes: r.bytes.subarray(0, 8) }))));
   }
@@ -246,6 +254,23 @@ export class BpfJitHost {
     }
     return this.callHelper(h, args);
   }
+}
+
+/**
+ * The fast window of a run: [base, count] with count = max(0, size - 7), the number of addresses an
+ * access of up to 8 bytes may start at. Generated code accepts `addr - base < count` (unsigned)
+ * inline and calls the checker otherwise: accesses near the region's end and in every other region
+ * take the checker, an empty window (no writable region) sends every access there.
+ */
+export function fastWindow(region: MemRegion | undefined): Uint8Array {
+  const out = new Uint8Array(16);
+  if (!region) return out;
+  const dv = new DataView(out.buffer);
+  const b = vaddrToPair(region.base);
+  dv.setUint32(0, b.lo, true);
+  dv.setUint32(4, b.hi, true);
+  dv.setUint32(8, Math.max(0, region.bytes.length - 7), true);
+  return out;
 }
 
 function encodeTable(regions: readonly MemRegion[]): Uint8Array {

@@ -44,6 +44,8 @@ export interface JitOptions {
   seed?: number;
   /** Runtime checks for accesses the verifier did not prove (default true). */
   memoryChecks?: boolean;
+  /** Inline fast-window test before the out-of-line checker (default true; false: checker only). */
+  inlineChecks?: boolean;
   /** ENDBR64 at the entry and tail-call landing (default: = harden). */
   landingPads?: boolean;
   /** The host to place the program in (default: a new one for `arch`). */
@@ -241,6 +243,7 @@ export function jitCompile(program: BpfProgram, opts: JitOptions = {}): JitProgr
     functions: fnStarts,
     proven,
     memoryChecks: opts.memoryChecks !== false,
+    inlineChecks: opts.inlineChecks !== false,
     landingPads: opts.landingPads ?? harden,
     symbolAddress: host.resolver(profile),
     imageRange: { lo: cfg.modulesVaddr, hi: cfg.modulesEnd },

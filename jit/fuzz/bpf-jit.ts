@@ -9,7 +9,7 @@
 import { Rng } from '../../support/rng.js';
 import { encodeProgram, type BpfInsnFields } from '../bpf/isa.js';
 import { BpfInterpreter, loadProgram } from '../bpf/interp.js';
-import { jitCompile } from '../bpf/jit.js';
+import { jitCompile, type JitArch } from '../bpf/jit.js';
 import { BpfJitHost } from '../bpf/jit-host.js';
 import { disasmProgram } from '../bpf/disasm.js';
 
@@ -82,7 +82,7 @@ function memInsn(rng: Rng, dst: number, src: number, wild: boolean, stackOnly: b
 /**
  * A random program the verifier accepts. `calls: false` leaves out helper and local calls and never
  * stores or computes with the input pointer (r6), so results do not depend on where memory is:
- * those programs also run natively (scripts/oracles/bpf-jit-native.*).
+ * those programs also run natively (scripts/oracles/bpf-jit-harness.*).
  */
 export function generateProgram(rng: Rng, size = 40, calls = true): BpfInsnFields[] {
   const main: Gen[] = [{ opcode: 0xbf, dst: 6, src: 1, off: 0, imm: 0 }];
@@ -191,15 +191,26 @@ export function diffCase(host: BpfJitHost, seed: number, size = 40): string | nu
   return null;
 }
 
-export async function fuzz(count = 100_000, seed = 1): Promise<string> {
+/**
+ * The differential campaign both JIT fuzzers run: `count` cases with seeds derived from `seed`, a
+ * fresh host every 2000 cases; throws on the first disagreement. `progress(done)` is called every
+ * 5000 cases (long campaigns report where they are).
+ */
+export async function fuzzJit(arch: JitArch, count: number, seed: number, progress?: (done: number) => void): Promise<void> {
   const { initCapstone } = await import('../../support/capstone.js');
   await initCapstone();
-  let host = new BpfJitHost({ seed, capstoneCheck: false });
+  const name = arch === 'arm64' ? 'bpf-jit-arm64' : 'bpf-jit';
+  let host = new BpfJitHost({ seed, capstoneCheck: false, arch });
   for (let k = 0; k < count; k++) {
-    if (k > 0 && k % 2000 === 0) host = new BpfJitHost({ seed: seed + k, capstoneCheck: false });
+    if (k > 0 && k % 2000 === 0) host = new BpfJitHost({ seed: seed + k, capstoneCheck: false, arch });
+    if (k > 0 && k % 5000 === 0) progress?.(k);
     const s = (seed * 1_000_003 + k) >>> 0;
     const d = diffCase(host, s);
-    if (d !== null) throw new Error(`bpf-jit fuzz: disagreement\n${d}`);
+    if (d !== null) throw new Error(`${name} fuzz: disagreement\n${d}`);
   }
+}
+
+export async function fuzz(count = 100_000, seed = 1): Promise<string> {
+  await fuzzJit('x86_64', count, seed);
   return `bpf-jit: ${count} random programs, interpreter and x86_64 JIT (plain and hardened) agree`;
 }

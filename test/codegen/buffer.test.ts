@@ -362,3 +362,59 @@ describe('veneers (the hook arm64 uses)', () => {
     expect(() => b.finish({ base: BASE, resolve: () => BASE - 0x100000 })).toThrow(/symbol "helper" \(via veneer at offset 164\).*out of reach/);
   });
 });
+
+describe('anonymous labels, marks and finishing again', () => {
+  it('anonymous labels are named L<id>; a given name L<id> of an anonymous label is a duplicate, and the reverse too', () => {
+    const b = new CodeBuffer('x86_64');
+    const a = b.newLabel();
+    expect(a.name).toBe(`L${a.id}`);
+    expect(() => b.newLabel(`L${a.id}`)).toThrow(DuplicateLabelError);
+    const named = b.newLabel(`L${a.id + 1}`);
+    expect(named.name).toBe(`L${a.id + 1}`);
+    b.newLabel('x');
+    const c = new CodeBuffer('x86_64');
+    c.newLabel('L2');
+    expect(c.newLabel().name).toBe('L1');
+    expect(() => c.newLabel()).toThrow(DuplicateLabelError);
+  });
+
+  it('marks and label offsets by id give the final offsets after relaxation', () => {
+    const b = new CodeBuffer('x86_64');
+    const far = b.newLabel();
+    const m0 = b.markHere();
+    X.emitJmp(b, far);
+    const m1 = b.markHere();
+    for (let i = 0; i < 200; i++) b.put8(0x90);
+    b.bind(far);
+    const m2 = b.markHere();
+    X.emitRet(b);
+    const out = b.finish({ base: BASE });
+    expect([out.marks[m0], out.marks[m1], out.marks[m2]]).toEqual([0, 5, 205]);
+    expect(out.offsets[far.id]).toBe(205);
+    expect(out.labels.get(far.name)).toBe(205);
+  });
+
+  it('finishing again at another base equals a fresh buffer finished there (labels, symbols, rip-relative)', () => {
+    const resolve = (s: string): number | undefined => (s === 'helper' ? -0x7effff00 : undefined);
+    const build = (): CodeBuffer => {
+      const b = new CodeBuffer('x86_64');
+      const top = b.newLabel();
+      b.bind(top);
+      X.emitCallSymbol(b, 'helper');
+      X.emitMovabs(b, X.r11, 0, 0);
+      b.addReloc({ kind: ABS64, symbol: 'helper', at: b.linearLength - 8 });
+      for (let i = 0; i < 40; i++) b.put8(0x90);
+      X.emitJcc(b, 'ne', top);
+      X.emitRet(b);
+      return b;
+    };
+    const twice = build();
+    const first = twice.finish({ base: BASE, resolve });
+    const second = twice.finish({ base: BASE + 0x12345, resolve });
+    const fresh = build().finish({ base: BASE + 0x12345, resolve });
+    expect(hex(second.bytes)).toBe(hex(fresh.bytes));
+    expect(second.relocations).toEqual(fresh.relocations);
+    expect(hex(first.bytes)).not.toBe(hex(second.bytes));
+    expect(hex(twice.finish({ base: BASE, resolve }).bytes)).toBe(hex(first.bytes));
+  });
+});
