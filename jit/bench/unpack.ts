@@ -1,12 +1,16 @@
-// `jitbox bench unpack`: host-native unpack throughput per key family (issue 7 benchmark;
-// reference/bkey.md §9 "Per unpack"): the generic TypeScript interpreter (baseline), the
-// byte-aligned precomputed-constants unpacker, the per-format wasm unpacker (batch loop inside
-// wasm, and one JS->wasm call per key) and the shared generic wasm unpacker.
+// `jitbox bench unpack`: bkey unpack cost per key family (issue 7 benchmark; issue 8 experiment 1;
+// reference/bkey.md §9 "Per unpack").
+// Host-native: the generic TypeScript interpreter (baseline), the byte-aligned precomputed-constants
+// unpacker, the per-format wasm unpacker (batch loop inside wasm, and one JS->wasm call per key) and
+// the shared generic wasm unpacker; target: wasm compiled (batch) >= 2.5x generic TS.
+// Emulator (jit/experiments/unpack-emu.ts): cycles, instructions and misses per unpacked key of the
+// x86_64 / arm64 compiled and generic machine-code unpackers under the cache/TLB/cycle model, hot
+// and cold (the byte-aligned unpacker has no machine-code form, so no emulator row).
 //
 // Invariants: every variant's output is checked against the generic TypeScript unpack before it
-// is timed; ratios are against the generic TypeScript unpack measured in the same run. Dynamic
-// instruction counts of the x86_64/arm64 code (compiled vs generic) come from Unicorn when
-// /usr/bin/python3 has it, until the jitbox emulator runs them; the output says which.
+// is timed or counted; ratios are against the generic TypeScript unpack measured in the same run;
+// emulator figures are deterministic for a seed (only the host-native ns vary run to run).
+// `--set unicorn=1` also counts the instructions under Unicorn (/usr/bin/python3) as a cross-check.
 
 import { loadavg } from 'node:os';
 import { Rng } from '../../support/rng.js';
@@ -22,6 +26,13 @@ import { formatForKeySet, genFamily, KEY_FAMILIES, type KeyFamily } from '../bke
 import { packInto, unpackGeneric } from '../bkey/pack.js';
 import { instantiateWasmGeneric, instantiateWasmUnpacker, WasmUnpackArena } from '../bkey/wasm-run.js';
 import type { Benchmark, BenchOptions, BenchReport } from './types.js';
+import { InvalidArgumentError } from '../../support/errors.js';
+import { archesSetting, svgPathFor, writeCharts } from '../experiments/bench-util.js';
+import { modelParamsFromSettings } from '../experiments/model.js';
+import { deriveSeed, intSetting, round } from '../experiments/runner.js';
+import { barChartSvg, type BarChart } from '../experiments/svg.js';
+import { renderText, type Table } from '../experiments/table.js';
+import { emulatorRows, type EmuUnpackParams, type EmuUnpackRow } from '../experiments/unpack-emu.js';
 
 const REFERENCE_NS = { compiled: '2.8-3.2', generic: '7.5-9.1', byte_aligned: '3.6-5.0' };
 
@@ -83,7 +94,15 @@ function dynamicCounts(f: BkeyFormat, keys: Uint8Array[], want: string[]): Dynam
   return out;
 }
 
-function benchFamily(family: KeyFamily, rng: Rng, nKeys: number, minMs: number): { format: BkeyFormat; keys: number; variants: Variant[]; dynamic: DynamicCounts[] | null } {
+interface FamilyResult {
+  format: BkeyFormat;
+  keys: number;
+  variants: Variant[];
+  dynamic: DynamicCounts[] | null;
+  emulator: EmuUnpackRow[];
+}
+
+function benchFamily(family: KeyFamily, rng: Rng, nKeys: number, minMs: number, emu: EmuUnpackParams, unicorn: boolean): FamilyResult {
   const ks = genFamily(family, rng, nKeys);
   const f = formatForKeySet(ks);
   const n = ks.keys.length;
@@ -144,78 +163,194 @@ function benchFamily(family: KeyFamily, rng: Rng, nKeys: number, minMs: number):
   check('wasm generic');
   variants.push({ name: 'wasm generic (batch)', ns: timeLoop(minMs, n, () => generic.unpackBatch(arena.fmtAt, arena.dstOf(0), k0, n, stride)) });
   const sample = Math.min(64, n);
-  const dynamic = unicornAvailable()
+  const emuKeys = Math.min(n, Math.max(emu.hotKeys, emu.coldKeys));
+  const emulator = emulatorRows(
+    family,
+    f,
+    Array.from({ length: emuKeys }, (_, i) => src.slice(k0 + i * stride, k0 + i * stride + 8 * f.keyU64s)),
+    Array.from({ length: emuKeys }, (_, i) => want.slice(i * BKEY_BYTES, (i + 1) * BKEY_BYTES)),
+    emu,
+  );
+  const dynamic = unicorn && unicornAvailable()
     ? dynamicCounts(
         f,
         Array.from({ length: sample }, (_, i) => src.slice(k0 + i * stride, k0 + i * stride + 8 * f.keyU64s)),
         Array.from({ length: sample }, (_, i) => bytesToHex(want.subarray(i * BKEY_BYTES, (i + 1) * BKEY_BYTES), '')),
       )
     : null;
-  return { format: f, keys: n, variants, dynamic };
+  return { format: f, keys: n, variants, dynamic, emulator };
+}
+
+export interface UnpackRun {
+  json: Record<string, unknown>;
+  tables: Table[];
+  conclusions: string[];
+  charts: string[];
+  /** Free-form lines (host load, reference figures, target). */
+  notes: string[];
+}
+
+/** Reference instructions per unpack (bkey.md §9: extents / dirents / full width). */
+const REFERENCE_INSNS_RANGE = { compiled: [15, 20] as const };
+const REFERENCE_INSNS = { compiled: '15 / 16 / 20', interpreter: '125 / 133 / 158', byte_aligned: '50 / 50 / 66' };
+
+/** Conclusions from the emulator rows and the host-native variants (no fixed prose). */
+export function unpackConclusions(families: readonly { family: string; variants: readonly Variant[]; emulator: readonly EmuUnpackRow[] }[], ghz: number): string[] {
+  const lines: string[] = [];
+  for (const fam of families) {
+    const base = fam.variants[0]?.ns ?? null;
+    const wasm = fam.variants.find((v) => v.name === 'wasm compiled (batch)')?.ns ?? null;
+    if (base !== null && wasm !== null) lines.push(`${fam.family}: wasm compiled ${round(base / wasm, 2)}x generic TS (target >= 2.5x: ${base / wasm >= 2.5 ? 'met' : 'NOT met'}).`);
+    for (const arch of [...new Set(fam.emulator.map((r) => r.arch))]) {
+      const get = (v: string, t: string): EmuUnpackRow | undefined => fam.emulator.find((r) => r.arch === arch && r.variant === v && r.temperature === t);
+      const ch = get('compiled', 'hot');
+      const gh = get('generic', 'hot');
+      const cc = get('compiled', 'cold');
+      const gc = get('generic', 'cold');
+      if (ch && arch === 'x86_64') {
+        const [lo, hi] = REFERENCE_INSNS_RANGE.compiled;
+        lines.push(`${fam.family} x86_64 compiled: ${ch.insns} instructions per unpack, ${ch.insns >= lo && ch.insns <= hi ? 'inside' : 'outside'} the reference's ${lo}-${hi} for bcachefs's compiled unpackers.`);
+      }
+      if (ch && gh) {
+        lines.push(
+          `${fam.family} ${arch} hot: compiled ${ch.insns} insns / ${ch.cycles} cycles (${round(ch.cycles / ghz, 2)} ns at ${ghz} GHz) vs generic ${gh.insns} / ${gh.cycles} (${round(gh.cycles / ghz, 2)} ns): ${round(gh.cycles / Math.max(1e-9, ch.cycles), 2)}x fewer cycles compiled.`,
+        );
+      }
+      if (cc && gc) {
+        const missC = cc.cycles - cc.insns;
+        const missG = gc.cycles - gc.insns;
+        lines.push(
+          `${fam.family} ${arch} cold: compiled ${cc.cycles} cycles (${round((100 * missC) / Math.max(1e-9, cc.cycles), 0)}% miss penalties, ${cc.l1iMisses} L1i + ${cc.l1dMisses} L1d misses) vs generic ${gc.cycles} (${round((100 * missG) / Math.max(1e-9, gc.cycles), 0)}% miss penalties): ` +
+            (cc.cycles < gc.cycles ? `compiled stays ${round(gc.cycles / cc.cycles, 2)}x cheaper cold.` : `generic is ${round(cc.cycles / gc.cycles, 2)}x cheaper cold.`),
+        );
+      }
+    }
+  }
+  return lines;
+}
+
+export function unpackCharts(families: readonly { family: string; variants: readonly Variant[]; emulator: readonly EmuUnpackRow[] }[]): BarChart[] {
+  const groups = families.map((f) => f.family);
+  const names = [...new Set(families.flatMap((f) => f.variants.map((v) => v.name)))];
+  const native: BarChart = {
+    title: 'unpack: host-native ns per unpacked key',
+    yLabel: 'ns / unpack',
+    groups,
+    series: names.map((n) => ({ name: n, values: families.map((f) => f.variants.find((v) => v.name === n)?.ns ?? null).map((v) => (v === null ? null : round(v, 2))) })),
+  };
+  const keys = [...new Set(families.flatMap((f) => f.emulator.map((r) => `${r.arch} ${r.variant} ${r.temperature}`)))];
+  const emu: BarChart = {
+    title: 'unpack: model cycles per unpacked key (emulator)',
+    yLabel: 'cycles / unpack',
+    groups,
+    series: keys.map((k) => ({ name: k, values: families.map((f) => f.emulator.find((r) => `${r.arch} ${r.variant} ${r.temperature}` === k)?.cycles ?? null) })),
+  };
+  return [native, emu];
+}
+
+/** The whole unpack experiment (the bench and `jitbox report` share it); `moderate` = report size. */
+export function runUnpack(opts: Pick<BenchOptions, 'seed' | 'quick' | 'settings' | 'progress'>, moderate = false): UnpackRun {
+  const rng = new Rng(opts.seed);
+  const s = opts.settings;
+  const nKeys = intSetting(s, 'keys', opts.quick ? 1024 : 8192, 16, 1 << 20);
+  const minMs = intSetting(s, 'ms', opts.quick ? 20 : moderate ? 120 : 250, 1, 60000);
+  const ghz = Number(s['ghz'] ?? 3);
+  if (!(ghz > 0 && ghz < 100)) throw new InvalidArgumentError(`--set ghz must be a clock in GHz, got "${s['ghz']}"`, { value: String(s['ghz']) });
+  const emu: EmuUnpackParams = {
+    arches: archesSetting(s),
+    hotKeys: intSetting(s, 'hotKeys', opts.quick ? 32 : 256, 1, 1 << 16),
+    passes: intSetting(s, 'passes', opts.quick ? 2 : 4, 1, 1000),
+    coldKeys: intSetting(s, 'coldKeys', opts.quick ? 16 : 64, 1, 1 << 16),
+    model: modelParamsFromSettings(s),
+    seed: deriveSeed(opts.seed, 'unpack/space'),
+  };
+  const unicorn = s['unicorn'] === '1';
+  const results: (FamilyResult & { family: KeyFamily })[] = [];
+  const runtime: Record<string, number> = {};
+  KEY_FAMILIES.forEach((fam, fi) => {
+    opts.progress(fi, KEY_FAMILIES.length, `unpack ${fam}`);
+    const t0 = performance.now();
+    results.push({ family: fam, ...benchFamily(fam, rng, nKeys, minMs, emu, unicorn) });
+    runtime[`unpack ${fam}`] = round((performance.now() - t0) / 1000, 3);
+  });
+  opts.progress(KEY_FAMILIES.length, KEY_FAMILIES.length, 'unpack');
+  const native: Table = {
+    title: `unpack: host-native, ${nKeys} keys per family`,
+    columns: ['family', 'unpacker', 'ns/unpack', 'Mkeys/s', 'vs generic TS'],
+    rows: results.flatMap((r) => {
+      const base = r.variants[0]?.ns as number;
+      return r.variants.map((v) => [r.family, v.name, v.ns === null ? null : round(v.ns, 2), v.ns === null ? null : round(1e3 / v.ns, 1), v.ns === null ? null : round(base / v.ns, 2)]);
+    }),
+    notes: [
+      ...results.map((r) => `${r.family} format: ${formatToString(r.format)}`),
+      `reference (native C, bkey.md §9): compiled ${REFERENCE_NS.compiled} ns, interpreter ${REFERENCE_NS.generic} ns, byte-aligned ${REFERENCE_NS.byte_aligned} ns per unpack`,
+      ...results.flatMap((r) => r.variants.filter((v) => v.ns === null).map((v) => `${r.family} ${v.name}: ${v.note ?? 'n/a'}`)),
+    ],
+  };
+  const emuTable: Table = {
+    title: `unpack: emulator under the model, per unpacked key (hot: ${emu.hotKeys} keys x ${emu.passes} passes after a warm-up; cold: ${emu.coldKeys} unpacks, caches and TLBs flushed before each)`,
+    columns: ['family', 'arch', 'unpacker', 'temp', 'code B', 'insns', 'cycles', `ns @${ghz}GHz`, 'ref ns', 'L1i miss', 'L1d miss', 'iTLB miss', 'dTLB miss'],
+    rows: results.flatMap((r) =>
+      r.emulator.map((e) => [e.family, e.arch, e.variant, e.temperature, e.codeBytes, e.insns, e.cycles, round(e.cycles / ghz, 2), e.variant === 'compiled' ? REFERENCE_NS.compiled : REFERENCE_NS.generic, e.l1iMisses, e.l1dMisses, e.itlbMisses, e.dtlbMisses]),
+    ),
+    notes: [
+      `reference instructions per unpack (extents / dirents / full width): compiled ${REFERENCE_INSNS.compiled}, interpreter ${REFERENCE_INSNS.interpreter}, byte-aligned ${REFERENCE_INSNS.byte_aligned}`,
+      'byte-aligned: no machine-code form exists (codegen/bkey has none; bcachefs 2026 ships it as C), so it is measured host-native only',
+      `"ref ns" = the native C figure of the same unpacker kind; "ns @${ghz}GHz" = model cycles / clock (set with --set ghz=)`,
+    ],
+  };
+  const tables: Table[] = [native, emuTable];
+  for (const r of results) {
+    if (!r.dynamic) continue;
+    tables.push({ title: `unpack: ${r.family}: instructions per unpack under Unicorn (cross-check)`, columns: ['code', 'bytes', 'insns/unpack'], rows: r.dynamic.map((d) => [d.name, d.static_bytes, d.insns_per_unpack]) });
+  }
+  const target = results.every((r) => {
+    const base = r.variants[0]?.ns;
+    const v = r.variants.find((x) => x.name === 'wasm compiled (batch)')?.ns;
+    return base !== undefined && base !== null && v !== undefined && v !== null && base / v >= 2.5;
+  });
+  const load = loadavg()[0] ?? 0;
+  const conclusions = unpackConclusions(results, ghz);
+  const notes = [
+    `host load average ${load.toFixed(2)} (other processes share the CPU: absolute ns are noisy, ratios less so)`,
+    `target wasm compiled (batch) >= 2.5x generic TS: ${target ? 'met' : 'NOT met'} in every family`,
+  ];
+  const json: Record<string, unknown> = {
+    families: results.map((r) => ({
+      family: r.family,
+      keys: r.keys,
+      format: formatToJson(r.format),
+      dynamic_instructions_unicorn: r.dynamic,
+      emulator: r.emulator,
+      variants: r.variants.map((v) => ({
+        name: v.name,
+        ns_per_unpack: v.ns === null ? null : Number(v.ns.toFixed(3)),
+        keys_per_s: v.ns === null ? null : Math.round(1e9 / v.ns),
+        ratio_vs_generic_ts: v.ns === null || !r.variants[0]?.ns ? null : Number((r.variants[0].ns / v.ns).toFixed(3)),
+        ...(v.note ? { note: v.note } : {}),
+      })),
+    })),
+    params: { keys: nKeys, min_ms: minMs, ghz, hot_keys: emu.hotKeys, passes: emu.passes, cold_keys: emu.coldKeys, arches: emu.arches, presets: emu.model.preset, overrides: emu.model.overrides },
+    reference_ns: REFERENCE_NS,
+    reference_insns: REFERENCE_INSNS,
+    target_wasm_vs_generic_ts: 2.5,
+    target_met: target,
+    host_loadavg_1m: Number(load.toFixed(2)),
+    conclusions,
+    phase_runtime_s: runtime,
+  };
+  return { json, tables, conclusions, charts: unpackCharts(results).map(barChartSvg), notes };
 }
 
 export const bench: Benchmark = {
   name: 'unpack',
-  description: 'host-native bkey unpack: generic TS vs byte-aligned TS vs wasm (compiled per format, generic)',
+  description: 'bkey unpack: host-native generic TS vs byte-aligned TS vs wasm, and emulator cycles/misses per key (compiled vs generic machine code, x86_64/arm64, hot/cold)',
   async run(opts: BenchOptions): Promise<BenchReport> {
-    const rng = new Rng(opts.seed);
-    const nKeys = opts.quick ? 1024 : 8192;
-    const minMs = opts.quick ? 20 : 250;
-    const families: Record<string, unknown>[] = [];
+    const r = runUnpack(opts);
+    const svg = writeCharts(svgPathFor(opts.settings, opts.outDir, 'unpack'), r.charts);
     const lines: string[] = [];
-    KEY_FAMILIES.forEach((fam, fi) => {
-      opts.progress(fi, KEY_FAMILIES.length, `unpack ${fam}`);
-      const r = benchFamily(fam, rng, nKeys, minMs);
-      const base = r.variants[0]!.ns as number;
-      lines.push(`${fam}: ${r.keys} keys, ${formatToString(r.format)}`);
-      lines.push(`  ${'unpacker'.padEnd(34)} ${'ns/unpack'.padStart(10)} ${'Mkeys/s'.padStart(9)} ${'vs generic TS'.padStart(14)}`);
-      for (const v of r.variants) {
-        if (v.ns === null) lines.push(`  ${v.name.padEnd(34)} ${'n/a'.padStart(10)}   (${v.note})`);
-        else lines.push(`  ${v.name.padEnd(34)} ${v.ns.toFixed(2).padStart(10)} ${(1e3 / v.ns).toFixed(1).padStart(9)} ${(base / v.ns).toFixed(2).padStart(13)}x`);
-      }
-      if (r.dynamic) {
-        lines.push(`  ${'machine code (Unicorn)'.padEnd(34)} ${'bytes'.padStart(10)} ${'insns/unpack'.padStart(13)}`);
-        for (const d of r.dynamic) lines.push(`  ${d.name.padEnd(34)} ${String(d.static_bytes).padStart(10)} ${d.insns_per_unpack.toFixed(1).padStart(13)}`);
-      }
-      families.push({
-        family: fam,
-        dynamic_instructions: r.dynamic,
-        keys: r.keys,
-        format: formatToJson(r.format),
-        variants: r.variants.map((v) => ({
-          name: v.name,
-          ns_per_unpack: v.ns === null ? null : Number(v.ns.toFixed(3)),
-          keys_per_s: v.ns === null ? null : Math.round(1e9 / v.ns),
-          ratio_vs_generic_ts: v.ns === null ? null : Number((base / v.ns).toFixed(3)),
-          ...(v.note ? { note: v.note } : {}),
-        })),
-      });
-    });
-    opts.progress(KEY_FAMILIES.length, KEY_FAMILIES.length, 'unpack');
-    const target = families.every((fam) => {
-      const v = (fam.variants as { name: string; ratio_vs_generic_ts: number | null }[]).find((x) => x.name === 'wasm compiled (batch)');
-      return v !== undefined && v.ratio_vs_generic_ts !== null && v.ratio_vs_generic_ts >= 2.5;
-    });
-    const load = loadavg()[0] ?? 0;
-    lines.push('');
-    lines.push(`host load average ${load.toFixed(2)} (other processes share the CPU: absolute ns are noisy, ratios less so)`);
-    lines.push(`reference (native C, §9): compiled ${REFERENCE_NS.compiled} ns, interpreter ${REFERENCE_NS.generic} ns, byte-aligned ${REFERENCE_NS.byte_aligned} ns per unpack`);
-    lines.push(`target wasm compiled (batch) >= 2.5x generic TS: ${target ? 'met' : 'NOT met'} in every family`);
-    lines.push(
-      unicornAvailable()
-        ? 'dynamic instructions per unpack are counted under Unicorn for now (reference §9: compiled 15/16/20, interpreter 125/133/158); jitbox emulator columns come with its integration'
-        : 'dynamic instruction columns need /usr/bin/python3 with unicorn (or, later, the jitbox emulator integration)',
-    );
-    return {
-      json: {
-        families,
-        reference_ns: REFERENCE_NS,
-        target_wasm_vs_generic_ts: 2.5,
-        target_met: target,
-        host_loadavg_1m: Number(load.toFixed(2)),
-        emulator: 'pending: x86_64/arm64 unpackers are not yet run in the jitbox emulator; dynamic_instructions come from Unicorn when available',
-      },
-      text: lines.join('\n'),
-    };
+    for (const t of r.tables) lines.push(renderText(t), '');
+    lines.push('Conclusions (computed from the rows above):', ...r.conclusions.map((c) => `  - ${c}`), '', ...r.notes, `chart: ${svg}`);
+    return { json: { ...r.json, svg }, text: lines.join('\n') };
   },
 };

@@ -100,6 +100,13 @@ export interface LookupStats {
   unpacks: number;
 }
 
+export interface TouchLog {
+  aux: number[];
+  keys: number[];
+  /** Both kinds in program order. */
+  seq: { region: 'aux' | 'keys'; at: number }[];
+}
+
 export interface LookupResult {
   set: number;
   /** Byte offset of the key in `data`. */
@@ -131,6 +138,12 @@ export class BtreeNode {
   readonly aux: Uint8Array;
   readonly sets: BsetTree[] = [];
   readonly stats: LookupStats = { probes: 0, compares: 0, scanned: 0, unpacks: 0 };
+  /**
+   * When set, lookups append the byte offsets they read, in order: `aux` (into aux_data: a 4-byte
+   * bfloat or a 24-byte RW entry) and `keys` (into data: a key's start). The final unpack of the
+   * returned key is not logged (placement.ts runs it as machine code).
+   */
+  touchLog: TouchLog | null = null;
   unpackFn: UnpackFn;
   private lastWritable = false;
   private readonly minPacked = new Uint8Array(40);
@@ -222,6 +235,18 @@ export class BtreeNode {
       this.sets.push(t);
       auxAt = roundup64(auxAt + used);
     });
+  }
+
+  private touchAux(at: number): void {
+    if (this.touchLog === null) return;
+    this.touchLog.aux.push(at);
+    this.touchLog.seq.push({ region: 'aux', at });
+  }
+
+  private touchKey(at: number): void {
+    if (this.touchLog === null) return;
+    this.touchLog.keys.push(at);
+    this.touchLog.seq.push({ region: 'keys', at });
   }
 
   private isPacked(at: number): boolean {
@@ -318,6 +343,7 @@ export class BtreeNode {
       while (i < offs.length) {
         const at = offs[i] as number;
         this.stats.scanned++;
+        this.touchKey(at);
         if (!this.isPacked(at) || comparePacked(f, this.data, at, packed, 0) >= 0) break;
         i++;
       }
@@ -325,6 +351,7 @@ export class BtreeNode {
     while (i < offs.length) {
       this.stats.scanned++;
       this.stats.compares++;
+      this.touchKey(offs[i] as number);
       if (compareBpos(this.keyPos(offs[i] as number), search) >= 0) return offs[i] as number;
       i++;
     }
@@ -357,6 +384,7 @@ export class BtreeNode {
     while (n < size) {
       this.stats.probes++;
       const e = auxAt + BFLOAT_BYTES * n;
+      this.touchAux(e);
       const exponent = this.aux[e] as number;
       if (exponent !== BFLOAT_FAILED) {
         const mantissa = (this.aux[e + 2] as number) | ((this.aux[e + 3] as number) << 8);
@@ -368,6 +396,7 @@ export class BtreeNode {
       }
       const at = blockKeyAt(n);
       this.stats.compares++;
+      this.touchKey(at);
       const c = this.isPacked(at) ? comparePacked(f, this.data, at, packed, 0) : compareBpos(this.keyPos(at), unpackPos(f, packed, 0));
       if (c === 0) return at;
       n = 2 * n + (c < 0 ? 1 : 0);
@@ -377,6 +406,7 @@ export class BtreeNode {
     if ((n & 1) === 0) i -= 1;
     if (i <= 0) return start;
     const m = eytzingerFromInorder(size)[i] as number;
+    this.touchAux(auxAt + BFLOAT_BYTES * m);
     return blockKeyAt(m);
   }
 
@@ -389,10 +419,12 @@ export class BtreeNode {
     while (lo < hi) {
       this.stats.probes++;
       const mid = (lo + hi) >>> 1;
+      this.touchAux(auxAt + RW_ENTRY_BYTES * mid);
       if (compareBpos(readRwEntry(this.aux, auxAt + RW_ENTRY_BYTES * mid).pos, search) < 0) lo = mid + 1;
       else hi = mid;
     }
     if (lo === 0) return start;
+    this.touchAux(auxAt + RW_ENTRY_BYTES * (lo - 1));
     return start + 8 * readRwEntry(this.aux, auxAt + RW_ENTRY_BYTES * (lo - 1)).offsetU64s;
   }
 
@@ -402,6 +434,7 @@ export class BtreeNode {
     for (let si = 0; si < this.sets.length; si++) {
       const at = this.lowerBound(si, search);
       if (at < 0) continue;
+      this.touchKey(at);
       const pos = this.keyPos(at);
       if (!best || compareBpos(pos, best.pos) <= 0) best = { set: si, at, pos };
     }

@@ -7,8 +7,11 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from '../../support/errors.js';
 import { AddressSpace, ARCHES, type Arch, describeSpace, exampleModule, formatSpaceReport } from '../../execmem/index.js';
 import { action, emit, type GlobalOptions } from '../cli-util.js';
+import { placeBkeyScenario } from '../bkey/scenario.js';
+import type { PlacementMode } from '../bkey/placement.js';
+import { loadModuleFile } from '../module-file.js';
 
-export const SCENARIOS = ['empty', 'bpf', 'modules', 'rox-cache', 'all'] as const;
+export const SCENARIOS = ['empty', 'bpf', 'modules', 'rox-cache', 'all', 'bkey', 'bkey-colocated', 'bkey-shared-pack', 'bkey-own-page', 'bkey-generic'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 /** A few packed BPF programs (two freed again, leaving trap-filled holes) and one page-path image. */
@@ -59,6 +62,8 @@ export function runScenario(space: AddressSpace, scenario: Scenario, seed: numbe
   if (scenario === 'bpf' || scenario === 'all') bpfScenario(space);
   if (scenario === 'modules' || scenario === 'all') modulesScenario(space);
   if (scenario === 'rox-cache' || (scenario === 'all' && space.roxCache !== null)) roxCacheScenario(space);
+  if (scenario === 'bkey') placeBkeyScenario(space, seed);
+  else if (scenario.startsWith('bkey-')) placeBkeyScenario(space, seed, [scenario.slice(5) as PlacementMode]);
 }
 
 interface MapOptions extends GlobalOptions {
@@ -66,6 +71,7 @@ interface MapOptions extends GlobalOptions {
   scenario: string;
   seed: string;
   kaslr: boolean;
+  module?: string[];
 }
 
 export function register(program: Command): void {
@@ -77,6 +83,7 @@ export function register(program: Command): void {
     .option('--scenario <name>', `scenario: ${SCENARIOS.join(', ')}`, 'empty')
     .option('--seed <n>', 'random seed (KASLR offset, pack start offsets)', '1')
     .option('--no-kaslr', 'non-KASLR build (x86_64) / fixed module windows (arm64)')
+    .option('--module <file...>', 'also load module descriptions (JSON, see examples/modules/) after the scenario')
     .action(
       action((_o: unknown, cmd: Command) => {
         const o = cmd.optsWithGlobals<MapOptions>();
@@ -90,6 +97,7 @@ export function register(program: Command): void {
         if (!Number.isSafeInteger(seed)) throw new InvalidArgumentError(`--seed must be an integer, got "${o.seed}"`);
         const space = new AddressSpace({ arch: o.arch as Arch, seed, kaslr: o.kaslr });
         runScenario(space, o.scenario as Scenario, seed);
+        for (const file of o.module ?? []) loadModuleFile(space, file);
         const report = describeSpace(space);
         emit(o, { scenario: o.scenario, ...report }, () => `scenario ${o.scenario}\n${formatSpaceReport(report)}`);
       }),

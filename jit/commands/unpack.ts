@@ -1,22 +1,28 @@
 // `jitbox unpack`: pack keys with a bcachefs key format and unpack them again with a chosen
 // unpacker (issue 7; reference/bkey.md §2, §5, §6).
 //
-//   jitbox unpack --format FORMAT.json --keys KEYS.json --arch wasm|generic|byte-aligned [--json]
+//   jitbox unpack --format FORMAT.json --keys KEYS.json --arch ARCH [--json]
 //   jitbox unpack --from-keys KEYS.json --arch ...      (compute the format from the keys first)
 //   jitbox unpack --format FORMAT.json --arch x86_64|arm64|wasm --show
 //
 // Every input is parsed and validated before anything is printed; unrepresentable keys are
-// reported by index in place of their result. x86_64 and arm64 code is generated and listed with
-// --show; running it on keys needs the emulator integration, until then UnsupportedError.
+// reported by index in place of their result. x86_64 and arm64 code is placed in a simulated
+// kernel address space (jit/bkey/placement.ts, --placement colocated|shared-pack|own-page|generic)
+// and run in jitbox's own emulator (jit/bkey/emu-run.ts), never a host CPU or Unicorn; --show
+// lists the placed code at its guest address with Capstone's decoding of the bytes in memory.
 
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, ParseError, UnsupportedError } from '../../support/errors.js';
-import { bytesToHex, hex64 } from '../../support/u64.js';
-import { genArm64Unpacker } from '../../codegen/bkey/arm64.js';
+import { bytesToHex, hex64, hexAddr } from '../../support/u64.js';
+import { AddressSpace } from '../../execmem/space.js';
+import { permString } from '../../execmem/types.js';
+import { genArm64GenericUnpacker } from '../../codegen/bkey/generic-arm64.js';
+import { genX86GenericUnpacker } from '../../codegen/bkey/generic-x86_64.js';
 import { buildWasmUnpacker } from '../../codegen/bkey/wasm.js';
-import { genX86Unpacker } from '../../codegen/bkey/x86_64.js';
 import { disasmOne, initCapstone } from '../../support/capstone.js';
+import { EmuUnpackRunner } from '../bkey/emu-run.js';
+import { NodePlacer, PLACEMENT_MODES, type PlacedNode, type PlacementMode } from '../bkey/placement.js';
 import { byteAlignedPlan, unpackByteAligned } from '../bkey/byte-aligned.js';
 import { BKEY_BYTES, BKEY_FIELDS, type BkeyFormat, computeFormat, formatToJson, formatToString } from '../bkey/format.js';
 import { parseFormatJson, parseKeysJson } from '../bkey/json.js';
@@ -34,6 +40,14 @@ interface UnpackCliOptions extends GlobalOptions {
   arch: string;
   show?: boolean;
   sizeExtraBits?: boolean;
+  placement?: string;
+  seed: string;
+}
+
+interface MachineRun {
+  placement: PlacementMode;
+  codeAddress: string;
+  insnsPerUnpack: number;
 }
 
 type KeyResult = { packed: string; unpacked: Record<string, string> } | { index: number; error: string };
@@ -73,10 +87,25 @@ function unpackedJson(u: Bkey): Record<string, string> {
   return out;
 }
 
-function runUnpacker(arch: UnpackArch, format: BkeyFormat, keys: Bkey[]): { results: KeyResult[]; codeBytes: number; unpacker: string } {
-  if (arch === 'x86_64' || arch === 'arm64') {
-    throw new UnsupportedError(`--arch ${arch}: running machine-code unpackers needs the emulator integration, which is not wired yet (use wasm, generic or byte-aligned)`, { arch });
-  }
+/** Place the packed keys and the unpacker in a fresh address space and unpack each key in the emulator. */
+function runMachineCode(arch: 'x86_64' | 'arm64', placement: PlacementMode, seed: number, format: BkeyFormat, good: Uint8Array[]): { outputs: Uint8Array[]; codeBytes: number; run: MachineRun } {
+  const space = new AddressSpace({ arch, seed });
+  const placer = new NodePlacer(space, arch, { seed });
+  const runner = new EmuUnpackRunner(space, arch);
+  const placed = placer.placeKeys(format, good, placement);
+  let insns = 0;
+  const outputs = good.map((_, i) => {
+    const r = runner.unpack(placed, i);
+    insns += r.counters.insns;
+    return r.bytes;
+  });
+  const run = { placement, codeAddress: hexAddr(placed.unpackAddr), insnsPerUnpack: good.length ? insns / good.length : 0 };
+  runner.dispose();
+  placer.dispose();
+  return { outputs, codeBytes: placed.codeBytes, run };
+}
+
+function runUnpacker(arch: UnpackArch, format: BkeyFormat, keys: Bkey[], placement: PlacementMode, seed: number): { results: KeyResult[]; codeBytes: number; unpacker: string; run: MachineRun | null } {
   const packed: (Uint8Array | string)[] = keys.map((k, i) => {
     try {
       return packKey(format, k, i);
@@ -86,10 +115,14 @@ function runUnpacker(arch: UnpackArch, format: BkeyFormat, keys: Bkey[]): { resu
     }
   });
   const good = packed.filter((p): p is Uint8Array => typeof p !== 'string');
-  const outputs: Uint8Array[] = [];
+  let outputs: Uint8Array[] = [];
   let codeBytes = 0;
   let unpacker: string = arch;
-  if (arch === 'wasm') {
+  let run: MachineRun | null = null;
+  if (arch === 'x86_64' || arch === 'arm64') {
+    ({ outputs, codeBytes, run } = runMachineCode(arch, placement, seed, format, good));
+    unpacker = `${arch} ${placement === 'generic' ? 'generic machine code' : 'compiled'} (${placement}, jitbox emulator)`;
+  } else if (arch === 'wasm') {
     const arena = new WasmUnpackArena(format, Math.max(1, good.length));
     const fns = instantiateWasmUnpacker(format, arena.memory);
     codeBytes = fns.codeBytes;
@@ -112,11 +145,12 @@ function runUnpacker(arch: UnpackArch, format: BkeyFormat, keys: Bkey[]): { resu
   const results: KeyResult[] = packed.map((p, i) =>
     typeof p === 'string' ? { index: i, error: p } : { packed: bytesToHex(p), unpacked: unpackedJson(readBkey(outputs[g++] as Uint8Array, 0)) },
   );
-  return { results, codeBytes, unpacker };
+  return { results, codeBytes, unpacker, run };
 }
 
-function renderText(format: BkeyFormat, computed: boolean, unpacker: string, codeBytes: number, results: KeyResult[]): string {
+function renderText(format: BkeyFormat, computed: boolean, unpacker: string, codeBytes: number, results: KeyResult[], run: MachineRun | null): string {
   const lines = [`format ${computed ? '(computed) ' : ''}${formatToString(format)}`, `unpacker ${unpacker}, code ${codeBytes} bytes`];
+  if (run) lines.push(`code at ${run.codeAddress}, ${run.insnsPerUnpack.toFixed(1)} emulated instructions per unpack`);
   results.forEach((r, i) => {
     if ('error' in r) lines.push(`key ${i}: ${r.error}`);
     else lines.push(`key ${i}: packed [${r.packed}]`, '  ' + Object.entries(r.unpacked).map(([k, v]) => `${k}=${v.replace(/^0x0+(?=.)/, '0x')}`).join(' '));
@@ -124,25 +158,47 @@ function renderText(format: BkeyFormat, computed: boolean, unpacker: string, cod
   return lines.join('\n');
 }
 
-/** --show for the machine-code generators: our listing next to Capstone's decoding. */
-async function showMachineCode(o: UnpackCliOptions, arch: 'x86_64' | 'arm64', format: BkeyFormat): Promise<void> {
-  const code = arch === 'x86_64' ? genX86Unpacker(format) : genArm64Unpacker(format);
+/** --show for the machine-code generators: the placed code, read back from guest memory at its address, next to Capstone's decoding. */
+async function showMachineCode(o: UnpackCliOptions, arch: 'x86_64' | 'arm64', format: BkeyFormat, placement: PlacementMode, seed: number): Promise<void> {
   await initCapstone();
+  const space = new AddressSpace({ arch, seed });
+  const placer = new NodePlacer(space, arch, { seed });
+  const placed: PlacedNode = placer.placeKeys(format, [], placement);
+  const code = placement === 'generic' ? (arch === 'x86_64' ? genX86GenericUnpacker() : genArm64GenericUnpacker()) : placer.compile(format);
+  const inMemory = space.read(placed.unpackAddr, placed.codeBytes);
+  const page = space.pageInfo(placed.unpackAddr);
   let at = 0;
   const rows = code.instructions.map((ins) => {
-    const dec = disasmOne(arch, ins.bytes, at);
-    const row = { offset: at, bytes: bytesToHex(ins.bytes), text: ins.text, capstone: dec && dec.size === ins.bytes.length ? dec.text : null };
+    const addr = placed.unpackAddr + at;
+    const bytes = inMemory.subarray(at, at + ins.bytes.length);
+    const dec = disasmOne(arch, bytes, addr);
+    const row = { offset: at, address: hexAddr(addr), bytes: bytesToHex(bytes), text: ins.text, capstone: dec && dec.size === ins.bytes.length ? dec.text : null };
     at += ins.bytes.length;
     return row;
   });
+  const areas = placed.areas.map((a) => ({ what: a.what, address: hexAddr(a.addr), bytes: a.bytes, via: a.via, label: a.label, perm: permString(space.pageInfo(a.addr)?.perm ?? 0) }));
+  placer.dispose();
   const bad = rows.filter((r) => r.capstone === null).length;
-  emit(o, { format: formatToJson(format), arch, code_bytes: code.size, instructions: rows, capstone_rejects: bad }, () =>
+  const kind = placement === 'generic' ? 'generic unpacker (shared)' : 'unpacker';
+  emit(o, { format: formatToJson(format), arch, placement, code_address: hexAddr(placed.unpackAddr), page_perm: page ? permString(page.perm) : 'unmapped', code_bytes: code.size, instructions: rows, capstone_rejects: bad, areas }, () =>
     [
       formatToString(format),
-      `${arch} unpacker: ${code.size} bytes, ${rows.length} instructions${bad ? `, ${bad} NOT decoded by Capstone` : ', all decoded by Capstone'}`,
-      ...rows.map((r) => `  ${r.offset.toString(16).padStart(3, '0')}: ${r.bytes.padEnd(arch === 'x86_64' ? 30 : 12)} ${r.text.padEnd(30)} ; capstone: ${r.capstone ?? '??'}`),
+      `${arch} ${kind}: ${code.size} bytes, ${rows.length} instructions${bad ? `, ${bad} NOT decoded by Capstone` : ', all decoded by Capstone'}`,
+      `placement ${placement}: code at ${hexAddr(placed.unpackAddr)} (${page ? permString(page.perm) : 'unmapped'})`,
+      ...areas.map((a) => `  ${a.what.padEnd(11)} ${a.address} ${String(a.bytes).padStart(5)} B ${a.perm} ${a.via}: ${a.label}`),
+      ...rows.map((r) => `  ${r.address}: ${r.bytes.padEnd(arch === 'x86_64' ? 30 : 12)} ${r.text.padEnd(30)} ; capstone: ${r.capstone ?? '??'}`),
     ].join('\n'),
   );
+}
+
+/** --placement applies to x86_64/arm64 only; default colocated. */
+function resolvePlacement(o: UnpackCliOptions, arch: UnpackArch): PlacementMode {
+  if (o.placement === undefined) return 'colocated';
+  if (!(PLACEMENT_MODES as readonly string[]).includes(o.placement)) {
+    throw new InvalidArgumentError(`--placement must be one of ${PLACEMENT_MODES.join(', ')}, got "${o.placement}"`, { placement: o.placement });
+  }
+  if (arch !== 'x86_64' && arch !== 'arm64') throw new InvalidArgumentError(`--placement applies to --arch x86_64 or arm64 (machine code), not ${arch}`, { arch });
+  return o.placement as PlacementMode;
 }
 
 export function register(program: Command): void {
@@ -154,16 +210,21 @@ export function register(program: Command): void {
     .option('--from-keys [file]', 'compute the format from the keys first (node bounds = the keys\' min/max positions)')
     .option('--size-extra-bits', 'with --from-keys: the historical +4 bits of size')
     .option('--arch <arch>', `unpacker: ${UNPACK_ARCHES.join('|')}`, 'generic')
-    .option('--show', 'print the generated code and its size (x86_64/arm64: with Capstone disassembly; wasm: binaryen text)')
+    .option('--show', 'print the generated code and its size (x86_64/arm64: placed, at its address, with Capstone disassembly; wasm: binaryen text)')
+    .option('--placement <mode>', `x86_64/arm64: where the code lives: ${PLACEMENT_MODES.join('|')} (default colocated)`)
+    .option('--seed <n>', 'x86_64/arm64: seed of the simulated address space (KASLR, pack offsets)', '1')
     .action(
       action(async (_o: unknown, cmd: Command) => {
         const o = cmd.optsWithGlobals<UnpackCliOptions>();
         if (!(UNPACK_ARCHES as readonly string[]).includes(o.arch)) throw new InvalidArgumentError(`--arch must be one of ${UNPACK_ARCHES.join(', ')}, got "${o.arch}"`, { arch: o.arch });
         const arch = o.arch as UnpackArch;
+        const placement = resolvePlacement(o, arch);
+        const seed = Number(o.seed);
+        if (!Number.isSafeInteger(seed)) throw new InvalidArgumentError(`--seed must be an integer, got "${o.seed}"`, { seed: o.seed });
         const { format, keys, computed } = resolveInputs(o);
         if (o.show) {
           if (arch === 'x86_64' || arch === 'arm64') {
-            await showMachineCode(o, arch, format);
+            await showMachineCode(o, arch, format, placement, seed);
             return;
           }
           if (arch !== 'wasm') throw new UnsupportedError(`--show: --arch ${arch} generates no code (use wasm, x86_64 or arm64)`, { arch });
@@ -172,8 +233,10 @@ export function register(program: Command): void {
           return;
         }
         if (!keys) throw new ParseError('missing --keys KEYS.json (or --from-keys KEYS.json)');
-        const { results, codeBytes, unpacker } = runUnpacker(arch, format, keys);
-        emit(o, { format: formatToJson(format), arch, unpacker, code_bytes: codeBytes, keys: results }, () => renderText(format, computed, unpacker, codeBytes, results));
+        if (arch === 'x86_64' || arch === 'arm64') await initCapstone();
+        const { results, codeBytes, unpacker, run } = runUnpacker(arch, format, keys, placement, seed);
+        const machine = run ? { placement: run.placement, code_address: run.codeAddress, insns_per_unpack: run.insnsPerUnpack } : {};
+        emit(o, { format: formatToJson(format), arch, unpacker, code_bytes: codeBytes, ...machine, keys: results }, () => renderText(format, computed, unpacker, codeBytes, results, run));
       }),
     );
 }

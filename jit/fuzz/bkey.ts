@@ -5,8 +5,11 @@
 // per-format wasm (many formats per module, unoptimised, so the generator's own lowering is what
 // runs), the shared generic wasm, and the x86_64 and arm64 generators' code (compiled per format,
 // and the generic interpreter reading the format from memory) executed under Unicorn
-// (/usr/bin/python3 + unicorn; emulator integration comes later) with every load checked to stay
-// inside the key. Also checks the x86 size bound (<= 255 B). Throws on the first finding with the seed and case index.
+// (/usr/bin/python3 + unicorn) with every load checked to stay inside the key, and the same code
+// placed in a simulated kernel address space (jit/bkey/placement.ts, the four placement modes in
+// turn) and run in jitbox's own emulator (jit/bkey/emu-run.ts), loads again checked to stay inside
+// the key (or the format, for the generic unpacker). Also checks the x86 size bound (<= 255 B).
+// Throws on the first finding with the seed and case index.
 
 import { InvariantError } from '../../support/errors.js';
 import { Rng } from '../../support/rng.js';
@@ -17,12 +20,17 @@ import { genArm64GenericUnpacker } from '../../codegen/bkey/generic-arm64.js';
 import { genX86GenericUnpacker } from '../../codegen/bkey/generic-x86_64.js';
 import { genX86Unpacker } from '../../codegen/bkey/x86_64.js';
 import { byteAlignedPlan, unpackByteAligned } from '../bkey/byte-aligned.js';
-import { BKEY_BYTES, type BkeyFormat, encodeFormat, formatToString } from '../bkey/format.js';
+import { BKEY_BYTES, BKEY_FORMAT_CURRENT, type BkeyFormat, encodeFormat, formatToString } from '../bkey/format.js';
 import { randomComputedFormat, randomFormat, randomKeyFor } from '../bkey/keys.js';
 import { packInto, unpackGeneric } from '../bkey/pack.js';
 import { refBkeyBytes, refUnpack } from '../bkey/reference.js';
 import { runUnicornUnpack, unicornAvailable } from '../bkey/unicorn-run.js';
 import { instantiateWasmGeneric } from '../bkey/wasm-run.js';
+import { AddressSpace } from '../../execmem/space.js';
+import { hexAddr } from '../../support/u64.js';
+import type { AccessObserver } from '../../emulator/index.js';
+import { EmuUnpackRunner } from '../bkey/emu-run.js';
+import { NodePlacer, PLACEMENT_MODES } from '../bkey/placement.js';
 
 const KEYS_PER_FORMAT = 2;
 const WASM_CHUNK = 256;
@@ -69,7 +77,57 @@ function runAllUnicorn(seed: number, cases: Case[]): void {
   for (const arch of ['x86_64', 'arm64'] as const) for (const generic of [false, true]) runUnicorn(seed, cases, arch, generic);
 }
 
+/** Placement + jitbox emulator for one arch; the mode rotates with the case index. */
+class EmulatorLeg {
+  readonly space: AddressSpace;
+  readonly placer: NodePlacer;
+  readonly runner: EmuUnpackRunner;
+  private lo = 0;
+  private hi = 0;
+  private fmtLo = 0;
+  private bad: string | null = null;
+  private readonly observer: AccessObserver;
+
+  constructor(readonly arch: 'x86_64' | 'arm64', seed: number) {
+    this.space = new AddressSpace({ arch, seed });
+    this.placer = new NodePlacer(this.space, arch, { seed });
+    // The decoder's Capstone cross-check is covered by the codegen and emulator tests; here it
+    // would dominate the cost of running 200,000 fresh functions.
+    this.runner = new EmuUnpackRunner(this.space, arch, { capstoneCheck: false });
+    // One long-lived chunk keeps the bpf_prog_pack alive between cases (as other programs would).
+    this.placer.placeKeys(BKEY_FORMAT_CURRENT, [], 'shared-pack');
+    const stack = this.runner.stackBase;
+    const stackEnd = stack + this.runner.stackBytes;
+    this.observer = {
+      load: (a, n) => {
+        const inKey = a >= this.lo && a + n <= this.hi;
+        const inFmt = this.fmtLo !== 0 && a >= this.fmtLo && a + n <= this.fmtLo + 56;
+        if (!inKey && !inFmt && !(a >= stack && a + n <= stackEnd)) this.bad ??= `load ${hexAddr(a)}+${n}`;
+      },
+    };
+  }
+
+  check(seed: number, c: Case): void {
+    const mode = PLACEMENT_MODES[c.index % PLACEMENT_MODES.length]!;
+    const placed = this.placer.placeKeys(c.format, c.keys, mode);
+    try {
+      c.keys.forEach((_, k) => {
+        this.lo = placed.keyAddr(k);
+        this.hi = this.lo + 8 * c.format.keyU64s;
+        this.fmtLo = placed.formatAddr ?? 0;
+        this.bad = null;
+        const got = bytesToHex(this.runner.unpack(placed, k, { observer: this.observer }).bytes, '');
+        if (this.bad) fail(seed, c, `${this.arch} ${mode} (jitbox emulator) key ${k} reads outside the key`, this.bad, 'none');
+        if (got !== c.want[k]) fail(seed, c, `${this.arch} ${mode} (jitbox emulator) key ${k}`, got, c.want[k]!);
+      });
+    } finally {
+      placed.free();
+    }
+  }
+}
+
 export async function fuzz(count = 200_000, seed = 1): Promise<string> {
+  const legs = [new EmulatorLeg('x86_64', seed), new EmulatorLeg('arm64', seed)];
   const rng = new Rng(seed);
   const memory = new WebAssembly.Memory({ initial: 4 });
   const mem = (): Uint8Array => new Uint8Array(memory.buffer);
@@ -128,6 +186,7 @@ export async function fuzz(count = 200_000, seed = 1): Promise<string> {
     }
     maxX86 = Math.max(maxX86, genX86Unpacker(format).size);
     maxArm = Math.max(maxArm, genArm64Unpacker(format).size);
+    for (const leg of legs) leg.check(seed, c);
     chunk.push(c);
     if (chunk.length >= WASM_CHUNK) flushWasm();
     if (withUnicorn) {
@@ -142,7 +201,8 @@ export async function fuzz(count = 200_000, seed = 1): Promise<string> {
   if (withUnicorn && pendingUnicorn.length) runAllUnicorn(seed, pendingUnicorn);
   return (
     `bkey: ${count} formats x ${KEYS_PER_FORMAT} keys agree with the reference: generic TS, wasm generic, wasm compiled, ` +
-    `byte-aligned (${byteAligned} formats qualified), x86_64 and arm64 compiled and generic machine code ${withUnicorn ? 'under Unicorn' : 'generation only (no python3 unicorn)'}; ` +
+    `byte-aligned (${byteAligned} formats qualified), x86_64 and arm64 compiled and generic machine code placed (4 modes in turn) and run in jitbox's emulator` +
+    `${withUnicorn ? ' and under Unicorn' : ' (Unicorn leg skipped: no python3 unicorn)'}; ` +
     `max size x86_64 ${maxX86} B, arm64 ${maxArm} B`
   );
 }

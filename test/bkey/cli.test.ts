@@ -1,5 +1,5 @@
 // `jitbox unpack`: JSON shapes, unrepresentable keys reported in place, --from-keys, --show, and
-// clear errors for malformed input and x86_64/arm64. The command runs in-process on a fresh
+// clear errors for malformed input, and x86_64/arm64 run in every placement through the emulator. The command runs in-process on a fresh
 // commander program (the CLI's start-up loads every command group, which is slow to spawn many
 // times); one test runs the built dist/ CLI end to end (npm test builds dist/ first).
 import { spawnSync } from 'node:child_process';
@@ -130,12 +130,42 @@ describe('jitbox unpack', () => {
     expect(a.stdout).toMatch(/arm64 unpacker: 64 bytes, 16 instructions, all decoded by Capstone/);
   });
 
-  it('running x86_64 and arm64 code raises a typed unsupported error until the emulator integration', async () => {
+  it('x86_64 and arm64 run the placed code in jitbox\'s emulator, in every placement, like the generic unpack', async () => {
+    const want = JSON.parse((await jitbox('--json', 'unpack', '--format', join(EX, 'format.json'), '--keys', join(EX, 'keys.json'), '--arch', 'generic')).stdout) as UnpackJson;
     for (const arch of ['x86_64', 'arm64']) {
-      const r = await jitbox('--json', 'unpack', '--format', join(EX, 'format.json'), '--keys', join(EX, 'keys.json'), '--arch', arch);
-      expect(r.status).toBe(1);
-      expect((JSON.parse(r.stdout) as { kind: string }).kind).toBe('unsupported');
+      for (const placement of ['colocated', 'shared-pack', 'own-page', 'generic']) {
+        const r = await jitbox('--json', 'unpack', '--format', join(EX, 'format.json'), '--keys', join(EX, 'keys.json'), '--arch', arch, '--placement', placement);
+        expect(r.status, r.stdout + r.stderr).toBe(0);
+        const j = JSON.parse(r.stdout) as UnpackJson & { placement: string; code_address: string; insns_per_unpack: number; unpacker: string };
+        expect(j.keys).toEqual(want.keys);
+        expect(j.placement).toBe(placement);
+        expect(j.unpacker).toContain('jitbox emulator');
+        expect(j.code_address).toMatch(/^0xffff/);
+        expect(j.insns_per_unpack).toBeGreaterThan(placement === 'generic' ? 60 : 5);
+        expect(j.code_bytes).toBeGreaterThan(0);
+      }
     }
+    const t = await jitbox('unpack', '--format', join(EX, 'format.json'), '--keys', join(EX, 'keys.json'), '--arch', 'arm64');
+    expect(t.status).toBe(0);
+    expect(t.stdout).toMatch(/unpacker arm64 compiled \(colocated, jitbox emulator\)/);
+    expect(t.stdout).toMatch(/emulated instructions per unpack/);
+  });
+
+  it('--show lists the placed code at its address; bad --placement is refused', async () => {
+    for (const placement of ['colocated', 'own-page', 'shared-pack', 'generic']) {
+      const r = await jitbox('--json', 'unpack', '--format', join(EX, 'format.json'), '--arch', 'x86_64', '--show', '--placement', placement);
+      const j = JSON.parse(r.stdout) as { code_address: string; page_perm: string; capstone_rejects: number; instructions: { address: string }[]; areas: { what: string; perm: string }[] };
+      expect(j.page_perm).toBe('r-x');
+      expect(j.capstone_rejects).toBe(0);
+      expect(j.instructions[0]?.address).toBe(j.code_address);
+      if (placement === 'colocated') expect(j.areas.find((a) => a.what === 'code+tables')?.perm).toBe('r-x');
+      else expect(j.areas.find((a) => a.what === 'keys')?.perm).toBe('rw-');
+    }
+    let r = await jitbox('unpack', '--format', join(EX, 'format.json'), '--arch', 'x86_64', '--placement', 'inline', '--show');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/--placement must be one of colocated, shared-pack, own-page, generic/);
+    r = await jitbox('unpack', '--format', join(EX, 'format.json'), '--keys', join(EX, 'keys.json'), '--arch', 'wasm', '--placement', 'own-page');
+    expect(r.stderr).toMatch(/--placement applies to --arch x86_64 or arm64/);
     expect((await jitbox('unpack', '--format', join(EX, 'format.json'), '--arch', 'mips')).stderr).toMatch(/--arch must be one of/);
   });
 });
