@@ -31,6 +31,8 @@ interface BenchCliOptions extends GlobalOptions {
   quick?: boolean;
   out: string;
   set: string[];
+  svg?: string;
+  nodes?: string;
 }
 
 export function register(program: Command): void {
@@ -40,8 +42,10 @@ export function register(program: Command): void {
     .argument('<name>', 'benchmark name')
     .option('--seed <n>', 'random seed', '1')
     .option('--quick', 'small sizes')
-    .option('--out <dir>', 'directory for charts', 'out')
+    .option('--out <dir>', 'directory for charts', 'jitbox-out')
     .option('--set <key=value...>', 'benchmark-specific settings', [])
+    .option('--svg <path>', 'chart file for benchmarks that draw one (default <out>/<name>.svg)')
+    .option('--nodes <list>', 'colocate: node counts, comma-separated (default 1,10,100,1000,10000)')
     .action(
       action(async (name: string, _o: unknown, cmd: Command) => {
         const o = cmd.optsWithGlobals<BenchCliOptions>();
@@ -53,6 +57,8 @@ export function register(program: Command): void {
           if (i <= 0) throw new InvalidArgumentError(`--set expects key=value, got "${kv}"`);
           settings[kv.slice(0, i)] = kv.slice(i + 1);
         }
+        if (o.svg !== undefined) settings['svg'] = o.svg;
+        if (o.nodes !== undefined) settings['nodes'] = o.nodes;
         const bench = await loadBenchmark(name);
         const json = o.json === true;
         let lastPct = -1;
