@@ -1,8 +1,11 @@
 // Shared plumbing for CLI commands: output in text or JSON, typed errors as one clear line.
 //
 // Contract (DEVELOPERS.md): with --json a command prints exactly one JSON object and nothing else;
-// 64-bit values are hex strings. A JitboxError prints as one line (stack only with --debug) and the
-// process exits non-zero; with --json the error is an object `{"error": ..., "kind": ..., ...}`.
+// 64-bit values are hex strings. Any error prints as one line on stderr (`jitbox: <message>`; the
+// stack only with --debug) and the process exits non-zero; with --json the error is one object on
+// stdout: `{"error": {"name", "kind", "message", "details"}, "kind", "message", "details"}`.
+// `error` is the canonical record; the top-level `kind`/`message`/`details` mirror it for the
+// scripts and tests written against the earlier flat shape.
 
 import { isJitboxError } from '../support/errors.js';
 
@@ -17,20 +20,45 @@ export function emit(opts: GlobalOptions, json: unknown, text: () => string): vo
   else process.stdout.write(text().replace(/\n?$/, '\n'));
 }
 
+export interface CliErrorRecord {
+  name: string;
+  kind: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+/** The JSON printed for a failed command (see the contract above). */
+export interface CliErrorJson {
+  error: CliErrorRecord;
+  kind: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+/** A message on one line: embedded newlines become " | ". */
+export function oneLine(message: string): string {
+  return message.trim().replace(/\s*\n\s*/g, ' | ');
+}
+
+/** The record of any thrown value: typed errors keep their kind and details; the rest are "internal". */
+export function cliErrorRecord(e: unknown): CliErrorRecord {
+  if (isJitboxError(e)) return { name: e.name, kind: e.kind, message: oneLine(e.message), details: { ...e.details } };
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { name: 'InternalError', kind: 'internal', message: oneLine(err.message), details: {} };
+}
+
+export function cliErrorJson(rec: CliErrorRecord): CliErrorJson {
+  return { error: rec, kind: rec.kind, message: rec.message, details: rec.details };
+}
+
 /** Report an error per the contract above and set a failing exit code. */
 export function reportError(e: unknown, opts: GlobalOptions): void {
   process.exitCode = 1;
-  const asJson = opts.json === true;
-  if (isJitboxError(e)) {
-    if (asJson) process.stdout.write(JSON.stringify(e.toJSON()) + '\n');
-    else process.stderr.write(`jitbox: ${e.message}\n`);
-    if (opts.debug && e.stack) process.stderr.write(e.stack + '\n');
-    return;
-  }
-  const err = e instanceof Error ? e : new Error(String(e));
-  if (asJson) process.stdout.write(JSON.stringify({ error: 'InternalError', kind: 'internal', message: err.message }) + '\n');
-  else process.stderr.write(`jitbox: internal error: ${err.message}\n`);
-  if (opts.debug && err.stack) process.stderr.write(err.stack + '\n');
+  const rec = cliErrorRecord(e);
+  if (opts.json === true) process.stdout.write(JSON.stringify(cliErrorJson(rec)) + '\n');
+  else process.stderr.write(`jitbox: ${rec.kind === 'internal' ? 'internal error: ' : ''}${rec.message}\n`);
+  const stack = e instanceof Error ? e.stack : undefined;
+  if (opts.debug && stack) process.stderr.write(stack + '\n');
 }
 
 /** Wrap a command action so every error goes through reportError. */

@@ -1,7 +1,9 @@
 // Project-wide rules checked on the source tree (DEVELOPERS.md "Architecture rules" and "Style"):
 // imports point one way (jit -> codegen/emulator/execmem; emulator -> execmem; codegen pure;
 // execmem lowest; support is a leaf everyone may use), nothing below the entries imports jit/,
-// no `any`, and files stay near 800 lines.
+// no `any`, and files stay near 800 lines. The two entries are jit/cli.ts (the CLI) and index.ts
+// (the typed library, `import ... from 'jitbox'`): index.ts may import every layer, nothing in the
+// layers imports it, and examples/api use the library only through the package name.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -28,6 +30,11 @@ const ALLOWED: Record<Layer, Layer[]> = {
   emulator: ['support', 'execmem', 'emulator'],
   jit: ['support', 'execmem', 'codegen', 'emulator', 'jit'],
 };
+
+/** Every source file the rules cover: the layers, the library entry and the API examples. */
+function sources(): string[] {
+  return [...LAYERS.flatMap((l) => tsFiles(l)), 'index.ts', ...tsFiles('examples/api')];
+}
 
 function importsOf(file: string): string[] {
   const src = readFileSync(join(ROOT, file), 'utf8');
@@ -58,24 +65,44 @@ describe('architecture', () => {
     });
   }
 
-  it('source files use no `any`', () => {
+  it('index.ts (the library entry) imports only the layers, and no layer imports it', () => {
     const bad: string[] = [];
+    for (const spec of importsOf('index.ts')) {
+      if (!spec.startsWith('./') || layerOfTarget('index.ts', spec) === null) bad.push(`index.ts -> ${spec}`);
+    }
     for (const layer of LAYERS) {
       for (const f of tsFiles(layer)) {
-        const src = readFileSync(join(ROOT, f), 'utf8').replace(/\/\/.*$/gm, '').replace(/'[^'\n]*'|"[^"\n]*"|`[^`]*`/g, '""');
-        if (/(:\s*any\b|\bas any\b|<any>|any\[\])/.test(src)) bad.push(f);
+        for (const spec of importsOf(f)) {
+          if (spec.startsWith('.') && relative(ROOT, join(ROOT, f, '..', spec)).replace(/\.js$/, '') === 'index') bad.push(`${f} -> ${spec}`);
+          if (spec === 'jitbox') bad.push(`${f} -> ${spec}`);
+        }
       }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('examples/api use the library only as "jitbox" (and node: built-ins)', () => {
+    const bad: string[] = [];
+    for (const f of tsFiles('examples/api')) {
+      for (const spec of importsOf(f)) if (spec !== 'jitbox' && !spec.startsWith('node:')) bad.push(`${f} -> ${spec}`);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('source files use no `any`', () => {
+    const bad: string[] = [];
+    for (const f of sources()) {
+      const src = readFileSync(join(ROOT, f), 'utf8').replace(/\/\/.*$/gm, '').replace(/'[^'\n]*'|"[^"\n]*"|`[^`]*`/g, '""');
+      if (/(:\s*any\b|\bas any\b|<any>|any\[\])/.test(src)) bad.push(f);
     }
     expect(bad).toEqual([]);
   });
 
   it('source files stay under ~800 lines', () => {
     const big: string[] = [];
-    for (const layer of LAYERS) {
-      for (const f of tsFiles(layer)) {
-        const n = readFileSync(join(ROOT, f), 'utf8').split('\n').length;
-        if (n > 850) big.push(`${f} (${n})`);
-      }
+    for (const f of sources()) {
+      const n = readFileSync(join(ROOT, f), 'utf8').split('\n').length;
+      if (n > 850) big.push(`${f} (${n})`);
     }
     expect(big).toEqual([]);
   });

@@ -1,11 +1,14 @@
 // `jitbox tour [--arch x86_64|arm64|both] [--seed N] [--quick]`: the guided end-to-end run
-// (jit/tour/run.ts). With --json, one object recording every step.
+// (jit/tour/run.ts). With --json, one object recording every step. The tour's pointers name only
+// commands the running program has (programFeatures walks the commander tree). A section that
+// fails is reported in place and the tour goes on; the exit code is then 1.
 
 import type { Command } from 'commander';
 import { InvalidArgumentError } from '../../support/errors.js';
 import { action, emit, type GlobalOptions } from '../cli-util.js';
 import { runTour } from '../tour/run.js';
-import type { TourArch } from '../tour/types.js';
+import type { TourArch, TourFeatures } from '../tour/types.js';
+import { listBenchmarks } from './bench.js';
 
 interface TourCliOptions extends GlobalOptions {
   arch: string;
@@ -25,18 +28,41 @@ export function parseSeed(s: string): number {
   return n;
 }
 
+/** Every command path and "<path> --option" of the program rooted at `root`. */
+export function programFeatures(root: Command): TourFeatures {
+  const commands = new Set<string>();
+  const options = new Set<string>();
+  const walk = (c: Command, path: string): void => {
+    for (const sub of c.commands) {
+      const p = path ? `${path} ${sub.name()}` : sub.name();
+      commands.add(p);
+      for (const o of sub.options) if (o.long) options.add(`${p} ${o.long}`);
+      walk(sub, p);
+    }
+  };
+  walk(root, '');
+  return { commands, options, benchmarks: commands.has('bench') ? listBenchmarks() : [] };
+}
+
+function rootOf(cmd: Command): Command {
+  let c = cmd;
+  while (c.parent) c = c.parent;
+  return c;
+}
+
 export function register(program: Command): void {
   program
     .command('tour')
     .description('a guided end-to-end run: BPF JIT, W^X, bcachefs unpackers (every figure computed live)')
     .option('--arch <arch>', 'x86_64, arm64 or both', 'both')
     .option('--seed <n>', 'seed of every random choice', '1')
-    .option('--quick', 'smaller counts and shorter timing loops')
+    .option('--quick', 'smaller counts and shorter timing loops (about a second)')
     .action(
       action(async (_o: unknown, cmd: Command) => {
         const o = cmd.optsWithGlobals<TourCliOptions>();
-        const { record, text } = await runTour({ arches: parseTourArch(o.arch), seed: parseSeed(o.seed), quick: o.quick === true });
+        const { record, text } = await runTour({ arches: parseTourArch(o.arch), seed: parseSeed(o.seed), quick: o.quick === true }, programFeatures(rootOf(cmd)));
         emit(o, record, () => text);
+        if (record.errors.length > 0) process.exitCode = 1;
       }),
     );
 }

@@ -2,16 +2,16 @@
 // bch2_compile_bkey_format, bset.c aux_data). A node is built from realistic extent keys, its
 // format computed, its unpacker generated for x86_64, arm64 and wasm; the x86_64 code is placed
 // (a) co-located at aux_data offset 0 with the node's lookup tables after it, the whole aux region
-// ROX in execmem, and (b) in a shared bpf_prog_pack-style pack; keys are unpacked by calling the
-// placed code in the emulator and compared with the generic (interpreted) unpack.
+// ROX in execmem, and (b) in a shared bpf_prog_pack chunk (both through jit/bkey/placement.ts);
+// keys are unpacked by calling the placed code in jitbox's emulator (jit/bkey/emu-run.ts) and
+// compared with the generic (interpreted) unpack.
 //
 // Invariants: the node's data lives in vmalloc'd RW memory written with space.write; the code is
 // only ever written by text_poke_copy; every machine-code result is checked against unpackGeneric
 // on the same bytes; throughput loops are short and time-bounded (wall-clock figures, not asserted).
 
 import { AddressSpace } from '../../execmem/space.js';
-import { PAGE_SIZE, permString } from '../../execmem/types.js';
-import { createCpu } from '../../emulator/index.js';
+import { permString } from '../../execmem/types.js';
 import { genArm64Unpacker } from '../../codegen/bkey/arm64.js';
 import { buildWasmUnpacker } from '../../codegen/bkey/wasm.js';
 import { genX86Unpacker } from '../../codegen/bkey/x86_64.js';
@@ -23,6 +23,8 @@ import { formatToJson, formatToString, BKEY_BYTES } from '../bkey/format.js';
 import { unpackGeneric, packKey } from '../bkey/pack.js';
 import { BtreeNode } from '../bkey/node.js';
 import { WasmUnpackArena, instantiateWasmUnpacker } from '../bkey/wasm-run.js';
+import { EmuUnpackRunner } from '../bkey/emu-run.js';
+import { NodePlacer, type PlacedNode } from '../bkey/placement.js';
 import type { TourOptions, TourSection } from './types.js';
 
 export interface PlacementRecord {
@@ -50,10 +52,6 @@ export interface BkeyRecord {
 }
 
 const NODE_BYTES = 128 * 1024;
-
-function roundup(n: number, a: number): number {
-  return Math.ceil(n / a) * a;
-}
 
 function timeLoop(seconds: number, body: () => number): number {
   let n = 0;
@@ -86,45 +84,41 @@ export function bkeySection(opts: TourOptions): TourSection<BkeyRecord> {
   for (let i = 0; i < sample && keyOffsets.length > 0; i++) picks.push(i === 0 ? 0 : i === sample - 1 ? keyOffsets.length - 1 : rng.below(keyOffsets.length));
 
   const space = new AddressSpace({ arch: 'x86_64', seed: opts.seed });
-  const cpu = createCpu('x86_64', space);
-  const dataAddr = space.vmalloc(NODE_BYTES, 'btree node data');
-  space.write(dataAddr, node.data);
-  const dstAddr = space.vmalloc(PAGE_SIZE, 'struct bkey out');
+  const placer = new NodePlacer(space, 'x86_64', { seed: opts.seed });
+  const runner = new EmuUnpackRunner(space, 'x86_64');
+  const colocated = placer.place(node, 'colocated');
+  const shared = placer.place(node, 'shared-pack');
 
-  const auxBytes = roundup(auxUsed, PAGE_SIZE);
-  const auxAddr = space.execmemAlloc('MODULE_TEXT', auxBytes);
-  space.textPokeCopy(auxAddr, node.aux.subarray(0, auxUsed));
-  const bin = space.packs.binaryPackAlloc(x86.size);
-  bin.rw.set(x86.bytes, bin.rwImageOffset);
-  space.packs.binaryPackFinalize(bin);
-
-  const runPlacement = (mode: PlacementRecord['mode'], entry: number, regionBytes: number, tablesAt?: number): PlacementRecord => {
+  const runPlacement = (mode: PlacementRecord['mode'], placed: PlacedNode): PlacementRecord => {
     const keys: PlacementRecord['keys'] = [];
     const sum = { insns: 0, loads: 0, stores: 0 };
     for (const idx of picks) {
       const off = keyOffsets[idx] as number;
-      const res = cpu.call(entry, [dstAddr, dataAddr + off], { budget: 10_000 });
+      const res = runner.unpack(placed, idx);
       sum.insns += res.counters.insns;
       sum.loads += res.counters.loads;
       sum.stores += res.counters.stores;
-      const native = space.read(dstAddr, BKEY_BYTES);
+      const native = res.bytes;
       const generic = new Uint8Array(BKEY_BYTES);
       unpackGeneric(format, node.data, off, generic, 0);
       const eq = native.every((b, j) => b === generic[j]);
       keys.push({ index: idx, packed: bytesToHex(node.data.subarray(off, off + 8 * format.keyU64s)), native: bytesToHex(native), generic: bytesToHex(generic), equal: eq });
     }
     const n = Math.max(1, picks.length);
+    const entry = placed.unpackAddr;
     const pi = space.pageInfo(entry);
+    const prog = space.packs.programBounds(entry);
+    const regionBytes = prog ? prog.end - prog.start : (space.execmem.allocationAt(entry)?.size ?? 0);
     return {
-      mode, entry: hexAddr(entry), regionBytes, pagePerm: pi ? permString(pi.perm) : 'unmapped', ...(tablesAt !== undefined ? { tablesAt: hexAddr(tablesAt) } : {}),
+      mode, entry: hexAddr(entry), regionBytes, pagePerm: pi ? permString(pi.perm) : 'unmapped', ...(placed.mode === 'colocated' ? { tablesAt: hexAddr(placed.auxAddr) } : {}),
       keys, allEqual: keys.every((k) => k.equal),
       counters: { insns: sum.insns / n, loads: sum.loads / n, stores: sum.stores / n },
     };
   };
-  const placements = [
-    runPlacement('co-located aux (ROX)', auxAddr, auxBytes, auxAddr + roundup(x86.size, 64)),
-    runPlacement('shared pack', bin.image, bin.size),
-  ];
+  const placements = [runPlacement('co-located aux (ROX)', colocated), runPlacement('shared pack', shared)];
+  const auxAddr = colocated.unpackAddr;
+  runner.dispose();
+  placer.dispose();
 
   const packed = ks.keys.map((k, i) => packKey(format, k, i));
   const arena = new WasmUnpackArena(format, packed.length);

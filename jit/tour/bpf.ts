@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UnsupportedError } from '../../support/errors.js';
+import { BPF_BINARY_HEADER_SIZE, BPF_PROG_CHUNK_SIZE } from '../../execmem/pack.js';
 import { hexAddr, bytesToHex } from '../../support/u64.js';
 import { loadElf } from '../bpf/elf.js';
 import { instantiate } from '../bpf/maps.js';
@@ -37,6 +38,15 @@ export function examplesDir(): string {
   return join(process.cwd(), 'examples');
 }
 
+/** The tour's BPF example: examples/bpf/checksum.o (clang-built) and its TCP input. */
+export function loadChecksumExample(): { prog: BpfProgram; section: string; input: Uint8Array; object: string; inputName: string } {
+  const dir = examplesDir();
+  const obj = loadElf(new Uint8Array(readFileSync(join(dir, 'bpf', 'checksum.o'))), { section: 'socket' });
+  const prog = instantiate(obj).programs[0] as BpfProgram;
+  const input = new Uint8Array(readFileSync(join(dir, 'bpf', 'inputs', 'tcp-80.bin')));
+  return { prog, section: obj.programs[0]?.section ?? 'socket', input, object: 'examples/bpf/checksum.o', inputName: 'examples/bpf/inputs/tcp-80.bin' };
+}
+
 export interface JitRecord {
   arch: TourArch;
   status: 'ok' | 'still to come' | 'error';
@@ -45,6 +55,8 @@ export interface JitRecord {
   pack?: string;
   chunk?: string;
   offsetInPack?: number;
+  /** Bytes from the chunk start to the entry: header + the random start offset. */
+  offsetInChunk?: number;
   size?: number;
   hardened?: boolean;
   nativeInsnsRun?: number;
@@ -87,7 +99,7 @@ function jitOne(arch: TourArch, prog: BpfProgram, input: Uint8Array, seed: numbe
     .slice(0, LISTING_INSNS)
     .map((l) => ({ bpf: l.bpf, native: l.native.map((n) => ({ address: hexAddr(n.address), bytes: bytesToHex(n.bytes), text: n.text })) }));
   const rec: JitRecord = {
-    arch, status: 'ok', entry: hexAddr(jp.entry), pack: hexAddr(jp.pack), chunk: hexAddr(jp.chunk), offsetInPack: jp.offset, size: jp.size, hardened: jp.harden, listing,
+    arch, status: 'ok', entry: hexAddr(jp.entry), pack: hexAddr(jp.pack), chunk: hexAddr(jp.chunk), offsetInPack: jp.offset, offsetInChunk: jp.entry - jp.chunk, size: jp.size, hardened: jp.harden, listing,
   };
   try {
     const r = jp.run({ mem: input });
@@ -102,13 +114,7 @@ function jitOne(arch: TourArch, prog: BpfProgram, input: Uint8Array, seed: numbe
 }
 
 export function bpfSection(opts: TourOptions): BpfSectionResult {
-  const dir = examplesDir();
-  const objectName = 'checksum.o';
-  const inputName = 'tcp-80.bin';
-  const obj = loadElf(new Uint8Array(readFileSync(join(dir, 'bpf', objectName))), { section: 'socket' });
-  const prog = instantiate(obj).programs[0] as BpfProgram;
-  const section = obj.programs[0]?.section ?? 'socket';
-  const input = new Uint8Array(readFileSync(join(dir, 'bpf', 'inputs', inputName)));
+  const { prog, section, input, object, inputName } = loadChecksumExample();
   const v = verifyProgram(prog.insns, { profile: kernelProfile, ...(prog.maps ? { maps: prog.maps } : {}) });
   const ir = new BpfInterpreter(prog, kernelProfile).run({ mem: input });
   const interpR0 = u64ToHex(ir.r0);
@@ -121,7 +127,7 @@ export function bpfSection(opts: TourOptions): BpfSectionResult {
     else jp?.free();
   }
   const record: BpfRecord = {
-    object: `examples/bpf/${objectName}`, section, program: prog.name, input: `examples/bpf/inputs/${inputName}`, inputBytes: input.length,
+    object, section, program: prog.name, input: inputName, inputBytes: input.length,
     bpfInsns: prog.insns.length,
     verifier: { insns: v.insns, functions: v.functions.length, reachable: v.reachable, loops: v.backEdges.length },
     interpreter: { r0: interpR0, insns: ir.insns }, jit: jits,
@@ -145,7 +151,7 @@ export function bpfSection(opts: TourOptions): BpfSectionResult {
     lines.push(
       '',
       `${j.arch} JIT (hardened: constant blinding + landing pads): ${j.size} bytes placed by execmem in a shared bpf_prog_pack`,
-      `  pack ${j.pack}, chunk ${j.chunk}, image at ${j.entry} = pack + ${j.offsetInPack} (random start offset inside the chunk)`,
+      `  pack ${j.pack}, chunk ${j.chunk} (chunk ${((j.offsetInPack ?? 0) - (j.offsetInChunk ?? 0)) / BPF_PROG_CHUNK_SIZE} of the pack), image at ${j.entry} = chunk + ${j.offsetInChunk} (${BPF_BINARY_HEADER_SIZE}-byte header + random start offset)`,
       `  first ${LISTING_INSNS} BPF instructions next to their native code:`,
     );
     for (const l of j.listing ?? []) {

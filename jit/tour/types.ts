@@ -12,14 +12,25 @@ export interface TourOptions {
   quick: boolean;
 }
 
+/** What the running CLI provides, so the tour points only at commands that exist. */
+export interface TourFeatures {
+  /** Command paths: "tour", "execmem map", "bench", ... */
+  commands: ReadonlySet<string>;
+  /** "<command path> <long option>" pairs: "emu --model", "run --tier", ... */
+  options: ReadonlySet<string>;
+  /** Benchmarks `jitbox bench` can run. */
+  benchmarks: readonly string[];
+}
+
 export interface TourSection<R> {
   title: string;
   record: R;
   lines: string[];
   /** One line for the summary table. */
   summary: string;
-  /** Things this section could not show because they do not exist yet. */
-  stillToCome: string[];
+  /** Things this section could not show because they did not exist when it was written; the tour
+   * drops the ones the running program now provides (run.ts `stillMissing`). */
+  stillToCome?: string[];
 }
 
 /** An error as a record: its kind, message and details (already hex strings for JitboxErrors). */

@@ -20,7 +20,7 @@ export interface WxRecord {
     entry: string;
     pagePerm: string;
     directWrite: { faulted: boolean; error: ErrorRecord | null; stateUnchanged: boolean };
-    poke: { address: string; bytes: string; returned: number; expected: number };
+    poke: { address: string; bytes: string; returned: number; expected: number; auditRecord: { addr: string; len: number; via: string; op: string }[] };
     audit: { ok: boolean; executablePages: number; wxPages: number; violations: number; pokes: number; pokeBytes: number; flips: number; transitions: number; writes: number };
     free: { trapFilled: boolean; firstBytes: string; callAfterFree: ErrorRecord | null };
   } | null;
@@ -59,6 +59,7 @@ function x86Part(jp: JitProgram, k: number): NonNullable<WxRecord['x86']> {
   space.textPokeCopy(addr, code);
   const returned = machine.call(addr).ret.lo;
   const a = space.audit();
+  const auditRecord = a.recentWrites.filter((w) => w.addr === hexAddr(addr));
   const audit = {
     ok: a.ok, executablePages: a.executablePages, wxPages: a.wxPages.length, violations: a.violations.length,
     pokes: a.pokes, pokeBytes: a.pokeBytes, flips: a.flips, transitions: a.transitions, writes: a.writes,
@@ -76,7 +77,7 @@ function x86Part(jp: JitProgram, k: number): NonNullable<WxRecord['x86']> {
   keeper.free();
   return {
     program: jp.program.name, entry: hexAddr(entry), pagePerm, directWrite,
-    poke: { address: hexAddr(addr), bytes: bytesToHex(code), returned, expected: k },
+    poke: { address: hexAddr(addr), bytes: bytesToHex(code), returned, expected: k, auditRecord },
     audit,
     free: { trapFilled, firstBytes: bytesToHex(after.subarray(0, 8)), callAfterFree: callErr === null ? null : errorRecord(callErr) },
   };
@@ -143,6 +144,7 @@ export function wxSection(opts: TourOptions, x86: JitProgram | null): TourSectio
       `  model state unchanged by the refused write: ${r.directWrite.stateUnchanged ? 'yes' : 'NO'}`,
       `The right way: text_poke_copy of "mov eax, ${k}; ret" (${r.poke.bytes}) into a fresh ROX execmem block at ${r.poke.address}`,
       `  (written through a private RW alias, verified, then the alias is torn down); calling it returns ${r.poke.returned}.`,
+      `  the auditor's record of that write: ${r.poke.auditRecord.map((w) => `${w.len} bytes at ${w.addr} via ${w.via} (${w.op})`).join('; ') || 'NONE'}`,
       `Auditor: ${r.audit.ok ? 'OK' : 'VIOLATIONS'}: ${r.audit.wxPages} W+X pages, ${r.audit.violations} violations over ${r.audit.executablePages} executable pages; ` +
         `${r.audit.pokes} text_pokes (${r.audit.pokeBytes} bytes), ${r.audit.flips} permission flips, ${r.audit.transitions} transitions, ${r.audit.writes} writes to RW memory.`,
       `Freeing the program (bpf_jit_binary_pack_free): its chunk now reads ${r.free.firstBytes}... (${r.free.trapFilled ? 'all int3' : 'NOT trap-filled'}).`,
