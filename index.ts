@@ -69,13 +69,13 @@ export { genX86Unpacker, type MachineUnpacker } from './codegen/bkey/x86_64.js';
 export { genArm64Unpacker } from './codegen/bkey/arm64.js';
 export { buildWasmUnpacker, type WasmUnpacker } from './codegen/bkey/wasm.js';
 export { instantiateWasmUnpacker, WasmUnpackArena } from './jit/bkey/wasm-run.js';
+export {
+  NodePlacer, BkeyPlacementError, PLACEMENT_MODES, type PlacementMode, type PlacedNode, type PlacedArea, type NodePlacerOptions, type LookupTouches,
+} from './jit/bkey/placement.js';
+export { EmuUnpackRunner, type EmuUnpackOptions, type EmuUnpackResult } from './jit/bkey/emu-run.js';
 
 // cache/TLB/cycle model (emulator/hierarchy): pass a MemoryHierarchy as CallOptions.observer.
 export * as hierarchy from './emulator/hierarchy/index.js';
 
-// experiments (jit/experiments, the code behind `jitbox bench colocate|pack` and `jitbox report`):
-// exported per module as namespaces until the folder has an index of its own; names inside them
-// may still change, so prefer the CLI for results.
-export * as experimentRunner from './jit/experiments/runner.js';
-export * as colocateExperiment from './jit/experiments/colocate.js';
-export * as packExperiment from './jit/experiments/pack.js';
+// experiments (jit/experiments, the code behind `jitbox bench unpack|colocate|pack` and `jitbox report`).
+export * as experiments from './jit/experiments/index.js';

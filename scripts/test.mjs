@@ -2,14 +2,23 @@
 // `npm test`: build dist/ (the CLI tests run the built command), run vitest, and end with the plain
 // line `N passed, N failed` that CI reads. `npm run test:oracles` runs test/oracles/** instead:
 // live checks against llvm-mc, clang-19, qemu-aarch64, Unicorn, cc and valgrind (they fail, not
-// skip, under CI=true when a tool is missing). Extra arguments go to vitest (e.g. a file filter).
+// skip, under CI=true when a tool is missing). `npm run test:translate` runs every suite that executes
+// guest code with the emulator's translation tier forced on and each region validated against the
+// interpreter (JITBOX_TIER=translate, JITBOX_TRANSLATE_VALIDATE=1). Extra arguments go to vitest.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, existsSync } from 'node:fs';
 
 const args = process.argv.slice(2);
 const oracles = args.includes('--oracles');
-const rest = args.filter((a) => a !== '--oracles');
-const resultsFile = oracles ? '.vitest-oracles.json' : '.vitest-results.json';
+const translate = args.includes('--translate');
+const rest = args.filter((a) => a !== '--oracles' && a !== '--translate');
+const resultsFile = oracles ? '.vitest-oracles.json' : translate ? '.vitest-translate.json' : '.vitest-results.json';
+/** Suites that run guest code (the tier has nothing to do in the others). */
+const GUEST_SUITES = ['test/emulator', 'test/jit', 'test/bkey', 'test/bpf', 'test/examples', 'test/experiments', 'test/docs', 'test/tour.test.ts'];
+if (translate) {
+  process.env.JITBOX_TIER = 'translate';
+  process.env.JITBOX_TRANSLATE_VALIDATE = '1';
+}
 
 const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 if (build.status !== 0) {
@@ -21,6 +30,7 @@ if (build.status !== 0) {
 rmSync(resultsFile, { force: true });
 const vitestArgs = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${resultsFile}`];
 if (oracles) vitestArgs.push('--config', 'vitest.oracles.config.ts');
+if (translate && rest.length === 0) vitestArgs.push(...GUEST_SUITES);
 const run = spawnSync('npx', [...vitestArgs, ...rest], { stdio: 'inherit' });
 
 let passed = 0;

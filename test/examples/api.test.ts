@@ -43,6 +43,22 @@ const CHECKS: Record<string, (out: string) => void> = {
     expect(out).toContain(`keys equal the generic unpack`);
     expect(out).toMatch(new RegExp(`: ${m?.[1]}/${m?.[1]} keys equal`));
   },
+  'measure-colocation.ts': (out) => {
+    // every mode placed, distinct addresses, every packed key checked, through the mode's allocator
+    const lines = ['colocated', 'shared-pack', 'own-page', 'generic'].map((mode) => {
+      const m = new RegExp(`^${mode}: unpack at (0x[0-9a-f]+), (\\d+) packed keys equal the generic unpack \\((.*)\\)$`, 'm').exec(out);
+      expect(m, mode).not.toBeNull();
+      expect(Number(m?.[2])).toBeGreaterThan(100);
+      return { mode, addr: m?.[1], areas: m?.[3] ?? '' };
+    });
+    expect(new Set(lines.map((l) => l.addr)).size).toBe(4);
+    expect(lines[0]?.areas).toMatch(/code\+tables 0x[0-9a-f]+ via execmem/);
+    expect(lines[1]?.areas).toMatch(/code 0x[0-9a-f]+ via bpf_prog_pack/);
+    expect(out).toContain('audit: OK');
+    // the experiment's table has every mode at both sizes, and conclusions derived from it
+    for (const mode of ['colocated', 'shared-pack', 'own-page', 'generic']) expect(out).toMatch(new RegExp(`^\\s+64\\s+${mode}\\s+none\\s+[\\d.]+`, 'm'));
+    expect(out).toMatch(/^conclusion: x86_64: fewest cycles per lookup: .* at N=64\.$/m);
+  },
 };
 
 describe('examples/api', () => {
