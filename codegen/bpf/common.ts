@@ -104,90 +104,91 @@ export class BpfJitError extends JitboxError {
 
 /** Give every instruction its own index as origin. */
 export function withOrigins<T extends Omit<JitInsn, 'origin'>>(insns: readonly T[]): JitInsn[] {
-  return insns.map((i, k) => ({ ...i, origin: k }));
+  const out = new Array<JitInsn>(insns.length);
+  for (let k = 0; k < insns.length; k++) out[k] = jitInsn(insns[k] as T, k);
+  return out;
+}
+
+/**
+ * A copy of `i` with `origin` as an object literal of one fixed key order (lddw adds imm2): object
+ * spread (`{ ...i, origin }`) gives every copy its own hidden class in V8, which makes each later
+ * property read in the verifier and the JITs megamorphic.
+ */
+function jitInsn(i: Omit<JitInsn, 'origin'>, origin: number): JitInsn {
+  return i.imm2 === undefined
+    ? { opcode: i.opcode, dst: i.dst, src: i.src, off: i.off, imm: i.imm, slot: i.slot, origin }
+    : { opcode: i.opcode, dst: i.dst, src: i.src, off: i.off, imm: i.imm, imm2: i.imm2, slot: i.slot, origin };
 }
 
 // ---- Constant blinding ---------------------------------------------------------------------------
 
 const CLS_ALU = 0x04, CLS_JMP = 0x05, CLS_JMP32 = 0x06, CLS_ALU64 = 0x07, CLS_ST = 0x02;
 
-function alu(cls: number, op: number, x: boolean, dst: number, src: number, imm: number, off = 0): Omit<JitInsn, 'slot'> {
-  return { opcode: cls | op | (x ? 0x08 : 0), dst, src, off, imm };
-}
-
 /**
  * Blind every user immediate of `insns` (which carry origins). Returns a new program with slots and
  * branch distances recomputed; `rng` supplies one random 32-bit value per blinded constant.
  */
 export function blindConstants(insns: readonly JitInsn[], rng: Rng): JitInsn[] {
-  const out: Omit<JitInsn, 'slot'>[][] = [];
-  for (const i of insns) {
+  const out: JitInsn[] = [];
+  /** Index in `out` of the first replacement of each original instruction (and of the end). */
+  const first = new Int32Array(insns.length + 1);
+  let slot = 0;
+  const push = (opcode: number, dst: number, src: number, off: number, imm: number, origin: number): void => {
+    out.push({ opcode, dst, src, off, imm, slot, origin });
+    slot++;
+  };
+  for (let k = 0; k < insns.length; k++) {
+    const i = insns[k] as JitInsn;
+    first[k] = out.length;
     const origin = i.origin ?? 0;
     const cls = i.opcode & 7;
     const op = i.opcode & 0xf0;
     const x = (i.opcode & 0x08) !== 0;
     const rnd = rng.u32() | 0;
-    const seq: Omit<JitInsn, 'slot'>[] = [];
     if ((cls === CLS_ALU || cls === CLS_ALU64) && !x && op !== 0x80 && op !== 0xd0) {
-      if (op === 0xb0 && i.imm === 0) seq.push(alu(cls, 0xa0, true, i.dst, i.dst, 0));
+      if (op === 0xb0 && i.imm === 0) push(cls | 0xa0 | 0x08, i.dst, i.dst, 0, 0, origin);
       else {
-        seq.push(alu(cls, 0xb0, false, BPF_REG_AX, 0, i.imm ^ rnd));
-        seq.push(alu(cls, 0xa0, false, BPF_REG_AX, 0, rnd));
-        seq.push(alu(cls, op, true, i.dst, BPF_REG_AX, 0, i.off));
+        push(cls | 0xb0, BPF_REG_AX, 0, 0, i.imm ^ rnd, origin);
+        push(cls | 0xa0, BPF_REG_AX, 0, 0, rnd, origin);
+        push(cls | op | 0x08, i.dst, BPF_REG_AX, i.off, 0, origin);
       }
     } else if ((cls === CLS_JMP || cls === CLS_JMP32) && !x && op !== 0x00 && op !== 0x80 && op !== 0x90) {
-      seq.push(alu(cls === CLS_JMP ? CLS_ALU64 : CLS_ALU, 0xb0, false, BPF_REG_AX, 0, i.imm ^ rnd));
-      seq.push(alu(cls === CLS_JMP ? CLS_ALU64 : CLS_ALU, 0xa0, false, BPF_REG_AX, 0, rnd));
-      seq.push({ opcode: i.opcode | 0x08, dst: i.dst, src: BPF_REG_AX, off: i.off, imm: 0 });
+      const c = cls === CLS_JMP ? CLS_ALU64 : CLS_ALU;
+      push(c | 0xb0, BPF_REG_AX, 0, 0, i.imm ^ rnd, origin);
+      push(c | 0xa0, BPF_REG_AX, 0, 0, rnd, origin);
+      push(i.opcode | 0x08, i.dst, BPF_REG_AX, i.off, 0, origin);
     } else if (cls === CLS_ST && (i.opcode & 0xe0) === 0x60) {
-      seq.push(alu(CLS_ALU64, 0xb0, false, BPF_REG_AX, 0, i.imm ^ rnd));
-      seq.push(alu(CLS_ALU64, 0xa0, false, BPF_REG_AX, 0, rnd));
-      seq.push({ opcode: (i.opcode & ~7) | 0x03, dst: i.dst, src: BPF_REG_AX, off: i.off, imm: 0 });
+      push(CLS_ALU64 | 0xb0, BPF_REG_AX, 0, 0, i.imm ^ rnd, origin);
+      push(CLS_ALU64 | 0xa0, BPF_REG_AX, 0, 0, rnd, origin);
+      push((i.opcode & ~7) | 0x03, i.dst, BPF_REG_AX, i.off, 0, origin);
     } else if (i.opcode === 0x18) {
       const rnd2 = rng.u32() | 0;
-      seq.push(alu(CLS_ALU64, 0xb0, false, BPF_REG_AX, 0, (i.imm2 ?? 0) ^ rnd));
-      seq.push(alu(CLS_ALU64, 0xa0, false, BPF_REG_AX, 0, rnd));
-      seq.push(alu(CLS_ALU64, 0x60, false, BPF_REG_AX, 0, 32));
-      seq.push(alu(CLS_ALU64, 0xb0, true, i.dst, BPF_REG_AX, 0));
-      seq.push(alu(CLS_ALU, 0xb0, false, BPF_REG_AX, 0, i.imm ^ rnd2));
-      seq.push(alu(CLS_ALU, 0xa0, false, BPF_REG_AX, 0, rnd2));
-      seq.push(alu(CLS_ALU64, 0x40, true, i.dst, BPF_REG_AX, 0));
-    } else {
-      const { slot: _slot, ...rest } = i;
-      seq.push(rest);
-    }
-    for (const s of seq) s.origin = origin;
-    out.push(seq);
+      push(CLS_ALU64 | 0xb0, BPF_REG_AX, 0, 0, (i.imm2 ?? 0) ^ rnd, origin);
+      push(CLS_ALU64 | 0xa0, BPF_REG_AX, 0, 0, rnd, origin);
+      push(CLS_ALU64 | 0x60, BPF_REG_AX, 0, 0, 32, origin);
+      push(CLS_ALU64 | 0xb0 | 0x08, i.dst, BPF_REG_AX, 0, 0, origin);
+      push(CLS_ALU | 0xb0, BPF_REG_AX, 0, 0, i.imm ^ rnd2, origin);
+      push(CLS_ALU | 0xa0, BPF_REG_AX, 0, 0, rnd2, origin);
+      push(CLS_ALU64 | 0x40 | 0x08, i.dst, BPF_REG_AX, 0, 0, origin);
+    } else push(i.opcode, i.dst, i.src, i.off, i.imm, origin);
   }
-  // New slot of each original instruction's first replacement; branch distances are remapped.
+  first[insns.length] = out.length;
+  // Branch distances are remapped over the expanded program: the last replacement of a branch
+  // carries it, and a target slot maps to the new slot of that instruction's first replacement.
   const newSlotOfOld = new Map<number, number>();
-  let slot = 0;
-  out.forEach((seq, k) => {
-    newSlotOfOld.set((insns[k] as JitInsn).slot, slot);
-    for (const s of seq) slot += s.opcode === 0x18 ? 2 : 1;
-  });
+  for (let k = 0; k < insns.length; k++) newSlotOfOld.set((insns[k] as JitInsn).slot, (out[first[k] as number] as JitInsn).slot);
   newSlotOfOld.set(insnsEndSlot(insns), slot);
-  const result: JitInsn[] = [];
-  slot = 0;
-  out.forEach((seq, k) => {
+  for (let k = 0; k < insns.length; k++) {
     const orig = insns[k] as JitInsn;
-    for (let j = 0; j < seq.length; j++) {
-      const s = seq[j] as Omit<JitInsn, 'slot'>;
-      const n: JitInsn = { ...s, slot };
-      if (j === seq.length - 1) {
-        const target = branchTargetSlot(orig);
-        if (target !== null) {
-          const nt = newSlotOfOld.get(target);
-          if (nt === undefined) throw new BpfJitError(k, `opcode 0x${orig.opcode.toString(16)}`, `branch target slot ${target} is not an instruction`);
-          if (isLongJump(n)) n.imm = nt - slot - 1;
-          else n.off = nt - slot - 1;
-        }
-      }
-      result.push(n);
-      slot += s.opcode === 0x18 ? 2 : 1;
-    }
-  });
-  return result;
+    const target = branchTargetSlot(orig);
+    if (target === null) continue;
+    const n = out[(first[k + 1] as number) - 1] as JitInsn;
+    const nt = newSlotOfOld.get(target);
+    if (nt === undefined) throw new BpfJitError(k, `opcode 0x${orig.opcode.toString(16)}`, `branch target slot ${target} is not an instruction`);
+    if (isLongJump(n)) n.imm = nt - n.slot - 1;
+    else n.off = nt - n.slot - 1;
+  }
+  return out;
 }
 
 function insnsEndSlot(insns: readonly JitInsn[]): number {

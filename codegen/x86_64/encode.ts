@@ -157,7 +157,7 @@ export function memRipSymbol(symbol: string, addend = 0): Mem {
 
 /** The same operand with an explicit size: `qword(mem(rdi, 8))` is `qword ptr [rdi+8]`. */
 export function sized(m: Mem, size: MemSize): Mem {
-  return { ...m, size };
+  return { kind: 'mem', base: m.base, index: m.index, scale: m.scale, disp: m.disp, rip: m.rip, ripLabel: m.ripLabel, ripSymbol: m.ripSymbol, disp32: m.disp32, size };
 }
 export const byte = (m: Mem): Mem => sized(m, 8);
 export const word = (m: Mem): Mem => sized(m, 16);

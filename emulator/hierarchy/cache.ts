@@ -45,6 +45,18 @@ export class LruArray {
     return false;
   }
 
+  /** Drop `tag` from set `index & setMask` if present (the ways after it move up one place). */
+  invalidate(tag: number, index: number): void {
+    const t = this.tags;
+    const w = this.ways;
+    const base = (index & this.setMask) * w;
+    let i = 0;
+    while (i < w && t[base + i] !== tag) i++;
+    if (i === w) return;
+    for (let j = base + i; j < base + w - 1; j++) t[j] = t[j + 1]!;
+    t[base + w - 1] = NaN;
+  }
+
   flush(): void {
     this.tags.fill(NaN);
   }

@@ -44,6 +44,11 @@ export interface HierarchyConfig {
    * also misses the LLC. stlbHit: an L1 TLB miss that hits the STLB. walk: an STLB miss.
    */
   cycles: { base: number; l1Miss: number; l2Miss: number; llcMiss: number; stlbHit: number; walk: number };
+  /**
+   * The kernel's TLB shootdown policy for a changed kernel range (flush_tlb_kernel_range): up to
+   * `ceilingPages` 4 KiB pages are invalidated one by one, a larger range flushes every TLB.
+   */
+  shootdown: { ceilingPages: number };
 }
 
 /** A hierarchy configuration or override is malformed. */
@@ -90,6 +95,8 @@ export function validateConfig(cfg: HierarchyConfig): void {
     checkArray(`${t}.entries2m`, cfg[t].entries2m, cfg[t].ways2m, true);
   }
   checkArray('stlb.entries', cfg.stlb.entries, cfg.stlb.ways, false);
+  const ceiling = cfg.shootdown.ceilingPages;
+  if (!Number.isSafeInteger(ceiling) || ceiling < 0) throw new HierarchyConfigError(`shootdown.ceilingPages must be a non-negative integer, got ${ceiling}`, 'shootdown.ceilingPages');
   for (const [k, v] of Object.entries(cfg.cycles)) {
     if (!(Number.isFinite(v) && v >= 0)) throw new HierarchyConfigError(`cycles.${k} must be a non-negative number, got ${v}`, `cycles.${k}`);
   }
@@ -106,6 +113,7 @@ export function cloneConfig(c: HierarchyConfig): HierarchyConfig {
     dtlb: { ...c.dtlb },
     stlb: { ...c.stlb },
     cycles: { ...c.cycles },
+    shootdown: { ...c.shootdown },
   };
 }
 
@@ -120,6 +128,7 @@ const GROUP_KEYS: Record<string, string[]> = {
   dtlb: TLB_KEYS,
   stlb: ['entries', 'ways'],
   cycles: ['base', 'l1Miss', 'l2Miss', 'llcMiss', 'stlbHit', 'walk'],
+  shootdown: ['ceilingPages'],
 };
 
 /** Every key applyOverrides accepts ("l1d.sizeBytes", ..., "name", "llc" = "none"). */

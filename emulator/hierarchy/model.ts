@@ -17,7 +17,10 @@
 // TLBs: every access looks up the L1 TLB of its side for the page(s) it touches (one access, one
 // miss if either page missed); a miss costs an STLB lookup, an STLB miss a walk. Page size comes
 // from the address space (PageInfo.huge), cached per 4 KiB page number and dropped on
-// mappingChanged. Translations themselves are not dropped on mappingChanged (no shootdown model).
+// mappingChanged. A mappingChanged of a range is the kernel's flush_tlb_kernel_range: up to
+// cfg.shootdown.ceilingPages pages drop their translations one by one (both sizes, every TLB),
+// a larger range flushes every TLB (counted as `shootdowns.pages` / `shootdowns.full`). Caches are
+// physically tagged in hardware and keep their lines.
 // Cycles = insns x base + l1Miss / l2Miss / llcMiss per access missing that level + stlbHit or walk
 // per L1 TLB miss. Software prefetches fill the TLBs and caches of their side without counting as
 // accesses or misses and cost nothing beyond their instruction (`prefetches` counts them; a
@@ -51,6 +54,8 @@ export interface HierarchyStats {
   stlb: LevelStats;
   walks: number;
   prefetches: number;
+  /** TLB shootdowns heard from the address space: pages invalidated one by one, full flushes. */
+  shootdowns: { pages: number; full: number };
   /** Subsets by cause, for Cachegrind's columns: L1d accesses that were stores (Dw, D1mw). */
   storeL1d: LevelStats;
   /** L2 / LLC lookups caused by instruction fetches (ILmr when L2 is the last level). */
@@ -66,6 +71,7 @@ const KIND_4K = 0;
 const KIND_2M = 1;
 const KIND_UNMAPPED = 2;
 const TWO_MIB = 2 * 1024 * 1024;
+const PAGE_BYTES = 4096;
 
 export class MemoryHierarchy implements AccessObserver {
   readonly cfg: HierarchyConfig;
@@ -110,6 +116,8 @@ export class MemoryHierarchy implements AccessObserver {
   private stlbAcc = 0;
   private stlbMiss = 0;
   private nPrefetch = 0;
+  private shotPages = 0;
+  private shotFull = 0;
 
   constructor(space: GuestMemory, cfg: HierarchyConfig) {
     validateConfig(cfg);
@@ -125,10 +133,11 @@ export class MemoryHierarchy implements AccessObserver {
     this.iLine = cfg.l1i.lineBytes;
     this.dLine = cfg.l1d.lineBytes;
     this.unsubscribe = space.subscribe({
-      mappingChanged: () => {
+      mappingChanged: (addr, len) => {
         this.pageTag.fill(NaN);
         this.lastI = NaN;
         this.lastD = NaN;
+        this.shootdown(addr, len);
       },
     });
   }
@@ -200,6 +209,7 @@ export class MemoryHierarchy implements AccessObserver {
       stlb: s(this.stlbAcc, this.stlbMiss),
       walks: this.stlbMiss,
       prefetches: this.nPrefetch,
+      shootdowns: { pages: this.shotPages, full: this.shotFull },
       storeL1d: s(this.stL1dAcc, this.stL1dMiss),
       fetchL2: s(this.fL2Acc, this.fL2Miss),
       fetchLlc: hasLlc ? s(this.fLlcAcc, this.fLlcMiss) : null,
@@ -216,6 +226,7 @@ export class MemoryHierarchy implements AccessObserver {
     this.llcAcc = this.llcMiss = this.fLlcAcc = this.fLlcMiss = this.stLlcAcc = this.stLlcMiss = 0;
     this.itlbMiss = this.dtlbMiss = this.stlbAcc = this.stlbMiss = 0;
     this.nPrefetch = 0;
+    this.shotPages = this.shotFull = 0;
   }
 
   /** Empty every cache and TLB (cold runs); counters stay. */
@@ -232,6 +243,25 @@ export class MemoryHierarchy implements AccessObserver {
   }
 
   // ---- internals ------------------------------------------------------------------------------
+
+  private shootdown(addr: VAddr, len: number): void {
+    if (len <= 0) return;
+    const first = Math.floor(addr / PAGE_BYTES);
+    const last = Math.floor((addr + len - 1) / PAGE_BYTES);
+    if (last - first + 1 > this.cfg.shootdown.ceilingPages) {
+      this.itlb.flush();
+      this.dtlb.flush();
+      this.stlb.flush();
+      this.shotFull++;
+      return;
+    }
+    for (let pn = first; pn <= last; pn++) {
+      this.itlb.invalidatePage(pn);
+      this.dtlb.invalidatePage(pn);
+      this.stlb.invalidatePage(pn);
+    }
+    this.shotPages += last - first + 1;
+  }
 
   private fetchSlow(addr: VAddr, size: number): void {
     if (this.translate(this.itlb, addr, size)) this.itlbMiss++;

@@ -22,6 +22,8 @@ const skylake: HierarchyConfig = {
   dtlb: { entries4k: 64, ways4k: 4, entries2m: 32, ways2m: 4 },
   stlb: { entries: 1536, ways: 12 },
   cycles: { base: 1, l1Miss: 12, l2Miss: 44, llcMiss: 200, stlbHit: 7, walk: 25 },
+  // arch/x86/mm/tlb.c tlb_single_page_flush_ceiling
+  shootdown: { ceilingPages: 33 },
 };
 
 const neoverseN1: HierarchyConfig = {
@@ -33,6 +35,8 @@ const neoverseN1: HierarchyConfig = {
   dtlb: { entries4k: 48, ways4k: 48, entries2m: 0, ways2m: 0 },
   stlb: { entries: 1280, ways: 5 },
   cycles: { base: 1, l1Miss: 10, l2Miss: 200, llcMiss: 0, stlbHit: 3, walk: 25 },
+  // arch/arm64/include/asm/tlbflush.h flush_tlb_kernel_range: MAX_DVM_OPS = PTRS_PER_PTE
+  shootdown: { ceilingPages: 512 },
 };
 
 export const PRESETS: { skylake: HierarchyConfig; 'neoverse-n1': HierarchyConfig } = {
@@ -64,6 +68,7 @@ export const VALUE_STATUS: Record<PresetName, Record<string, SourceStatus>> = {
     'cycles.llcMiss': 'P',
     'cycles.stlbHit': 'P',
     'cycles.walk': 'S',
+    'shootdown.ceilingPages': 'P',
   },
   'neoverse-n1': {
     'l1i.*': 'P',
@@ -82,6 +87,7 @@ export const VALUE_STATUS: Record<PresetName, Record<string, SourceStatus>> = {
     'cycles.llcMiss': 'A',
     'cycles.stlbHit': 'P',
     'cycles.walk': 'A',
+    'shootdown.ceilingPages': 'P',
   },
 };
 

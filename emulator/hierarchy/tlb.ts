@@ -9,6 +9,8 @@
 //   inside it is touched.
 // - LRU replacement in every array (LruArray); an L1 miss looks up the STLB and, on an STLB miss,
 //   walks (counted by the model) and fills both.
+// - `invalidatePage(pn4)` drops every translation covering 4 KiB page pn4, of either size (x86
+//   INVLPG, arm64 TLBI VAAE1IS): the 4 KiB entry and the 2 MiB entry of its 2 MiB page.
 
 import { LruArray } from './cache.js';
 import type { TlbConfig } from './config.js';
@@ -34,11 +36,19 @@ export class TlbLevel {
     return (this.large ?? this.small).has(pn * 2 + 1, pn);
   }
 
+  invalidatePage(pn4: number): void {
+    const pm = Math.floor(pn4 / PAGES_PER_2M);
+    this.small.invalidate(pn4 * 2, pn4);
+    (this.large ?? this.small).invalidate(pm * 2 + 1, pm);
+  }
+
   flush(): void {
     this.small.flush();
     this.large?.flush();
   }
 }
+
+const PAGES_PER_2M = 512;
 
 /** The shared second-level TLB (both sides, both sizes). */
 export class SharedTlb {
@@ -50,6 +60,12 @@ export class SharedTlb {
 
   ref(pn: number, huge: boolean): boolean {
     return this.entries.ref(pn * 2 + (huge ? 1 : 0), pn);
+  }
+
+  invalidatePage(pn4: number): void {
+    const pm = Math.floor(pn4 / PAGES_PER_2M);
+    this.entries.invalidate(pn4 * 2, pn4);
+    this.entries.invalidate(pm * 2 + 1, pm);
   }
 
   flush(): void {

@@ -304,10 +304,10 @@ export function decodeProgram(bytes: Uint8Array): BpfInsn[] {
       if (g.opcode !== 0 || g.dst !== 0 || g.src !== 0 || g.off !== 0) {
         throw new BpfDecodeError(slot + 1, g.opcode, 'second slot of lddw must be zero except imm', 'imm2');
       }
-      out.push({ ...f, imm2: g.imm, slot });
+      out.push({ opcode: f.opcode, dst: f.dst, src: f.src, off: f.off, imm: f.imm, imm2: g.imm, slot });
       slot += 2;
     } else {
-      out.push({ ...f, slot });
+      out.push({ opcode: f.opcode, dst: f.dst, src: f.src, off: f.off, imm: f.imm, slot });
       slot += 1;
     }
   }

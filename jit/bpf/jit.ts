@@ -70,7 +70,7 @@ function resolveLddw(prog: BpfProgram, alloc: ArenaRegionAllocator): JitInsn[] {
     if (!m) throw new BpfLoadError(i.slot, disasm(i), `no map with ${i.src >= 5 ? 'index' : 'fd'} ${i.imm} in the program's map table`);
     const addr = i.src === LDDW_SRC.MAP_FD || i.src === LDDW_SRC.MAP_IDX ? m.objectAddr : m.valueAddr(i.imm2 ?? 0);
     const p = vaddrToPair(addr);
-    return { ...i, src: 0, imm: p.lo | 0, imm2: p.hi | 0 };
+    return { opcode: i.opcode, dst: i.dst, src: 0, off: i.off, imm: p.lo | 0, imm2: p.hi | 0, slot: i.slot, origin: i.origin as number };
   });
 }
 

@@ -14,7 +14,7 @@ beforeAll(async () => {
   await initCapstone();
 });
 
-function setup(arch: Arch, hex: string): { run: (args: number[]) => MemoryHierarchy; data: number; code: number; h: MemoryHierarchy } {
+function setup(arch: Arch, hex: string): { run: (args: number[]) => MemoryHierarchy; data: number; code: number; h: MemoryHierarchy; space: AddressSpace } {
   const space = new AddressSpace({ arch, seed: 3 });
   const code = hexToBytes(hex)!;
   const entry = space.execmemAlloc('BPF', code.length);
@@ -25,6 +25,7 @@ function setup(arch: Arch, hex: string): { run: (args: number[]) => MemoryHierar
   const h = new MemoryHierarchy(space, PRESETS.skylake);
   return {
     h,
+    space,
     data,
     code: entry,
     run: (args) => {
@@ -108,5 +109,30 @@ describe('fetch accounting on the cores', () => {
     expect(second.l1d.accesses).toBe(first.l1d.accesses);
     expect(second.storeL1d.accesses).toBe(first.storeL1d.accesses);
     expect(second.l1d.misses).toBe(0);
+  });
+});
+
+describe('TLB shootdowns from execmem', () => {
+  it('set_memory on a code page drops its translations; other pages keep theirs', () => {
+    // mov rax,[rdi]; ret
+    const t = setup('x86_64', '48 8b 07 c3');
+    t.run([t.data, 0, 0, 0]);
+    t.h.resetStats();
+    t.run([t.data, 0, 0, 0]);
+    expect(t.h.stats().itlb.misses + t.h.stats().dtlb.misses).toBe(0);
+    // A permission change on the data's second page (one page: below both presets' ceilings).
+    const space = t.space;
+    space.setMemory(t.data + 4096, 1, 'ro');
+    t.h.resetStats();
+    t.run([t.data, 0, 0, 0]);
+    expect(t.h.stats().dtlb.misses).toBe(0);
+    expect(t.h.stats().itlb.misses).toBe(0);
+    expect(t.h.stats().shootdowns.full).toBe(0);
+    space.setMemory(t.data, 1, 'ro');
+    t.h.resetStats();
+    t.run([t.data, 0, 0, 0]);
+    expect(t.h.stats().dtlb.misses).toBe(1);
+    expect(t.h.stats().itlb.misses).toBe(0);
+    expect(t.h.stats().walks).toBe(1);
   });
 });

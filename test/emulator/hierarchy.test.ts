@@ -174,6 +174,47 @@ describe('TLBs', () => {
     expect(h.stats().dtlb).toEqual({ accesses: 2, misses: 1 });
     expect(space.pageInfoCalls).toBeGreaterThan(calls);
   });
+
+  it('a changed range shoots down exactly its pages in every TLB (flush_tlb_kernel_range)', () => {
+    const { h, space } = model({ ...tlbOver, 'stlb.entries': 8, 'stlb.ways': 8 });
+    h.load(BASE, 8); //         P0 walk
+    h.load(BASE + 4096, 8); //  P1 walk
+    h.fetch(BASE + 4096, 4); // P1 iTLB miss, STLB hit
+    space.remap(BASE + 4096, 4096, false); // P1 only
+    h.resetStats();
+    h.load(BASE, 8); //         P0 still cached: hit
+    h.load(BASE + 4096, 8); //  P1 dropped from dTLB and STLB: miss + walk
+    h.fetch(BASE + 4096, 4); // and from the iTLB: miss, STLB hit (refilled by the load)
+    const s = h.stats();
+    expect(s.dtlb).toEqual({ accesses: 2, misses: 1 });
+    expect(s.itlb).toEqual({ accesses: 1, misses: 1 });
+    expect(s.stlb).toEqual({ accesses: 2, misses: 1 });
+    expect(s.walks).toBe(1);
+    expect(s.shootdowns).toEqual({ pages: 0, full: 0 }); // counted before resetStats
+  });
+
+  it('a 4 KiB shootdown inside a 2 MiB leaf drops the 2 MiB translation; a range above the ceiling flushes all', () => {
+    const { h, space } = model({ ...tlbOver, 'stlb.entries': 8, 'stlb.ways': 8, 'shootdown.ceilingPages': 4 });
+    const HUGE = 0x40000000;
+    space.hugeRegions.add(HUGE / 0x200000);
+    h.load(HUGE, 8);
+    h.load(BASE, 8);
+    space.remap(HUGE + 0x10000, 4096, true); // one page of the leaf (set_memory on part of it)
+    h.load(HUGE + 0x1000, 8); // miss + walk: the leaf's entry went, though this page did not change
+    h.load(BASE, 8); //          hit
+    let s = h.stats();
+    expect(s.dtlb).toEqual({ accesses: 4, misses: 3 });
+    expect(s.walks).toBe(3);
+    expect(s.shootdowns).toEqual({ pages: 1, full: 0 });
+    space.remap(0x50000000, 5 * 4096, false); // 5 pages > ceiling 4: everything goes
+    h.load(BASE, 8);
+    s = h.stats();
+    expect(s.dtlb.misses).toBe(4);
+    expect(s.walks).toBe(4);
+    expect(s.shootdowns).toEqual({ pages: 1, full: 1 });
+    space.remap(0x50000000, 4 * 4096, false); // 4 pages = ceiling: one by one
+    expect(h.stats().shootdowns).toEqual({ pages: 5, full: 1 });
+  });
 });
 
 describe('prefetch, cycles, warm and cold runs', () => {
@@ -261,6 +302,9 @@ describe('configuration', () => {
     expect(() => applyOverrides(base, { 'stlb.ways': 7 })).toThrow(HierarchyConfigError);
     expect(applyOverrides(PRESETS['neoverse-n1'], { 'llc.sizeBytes': '4m', 'llc.ways': 16 }).llc?.sizeBytes).toBe(4 * 1024 * 1024);
     expect(applyOverrides(base, { llc: 'none' }).llc).toBeUndefined();
+    expect(applyOverrides(base, { 'shootdown.ceilingPages': 0 }).shootdown.ceilingPages).toBe(0);
+    expect(() => applyOverrides(base, { 'shootdown.ceilingPages': 1.5 })).toThrow(/shootdown.ceilingPages/);
+    expect([PRESETS.skylake.shootdown.ceilingPages, PRESETS['neoverse-n1'].shootdown.ceilingPages]).toEqual([33, 512]);
     try {
       applyOverrides(base, { 'l9.x': 1 });
     } catch (e) {
