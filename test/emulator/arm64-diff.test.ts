@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initCapstone } from '../../support/capstone.js';
-import { type DiffCase, type DiffResult, makeRig, runCase } from './arm64-harness.js';
+import { type DiffCase, type DiffResult, diffRecorded, makeRig } from './arm64-harness.js';
 
 interface Vectors {
   tool: string;
@@ -19,22 +19,7 @@ describe('arm64 core vs Unicorn (recorded)', () => {
 
   it(`matches ${vectors.cases.length} recorded programs: x0-x22, NZCV and stored bytes`, () => {
     const rig = makeRig(3);
-    const bad: string[] = [];
-    vectors.cases.forEach((c, k) => {
-      let got: DiffResult;
-      try {
-        got = runCase(rig, c);
-      } catch (e) {
-        bad.push(`case ${k}: ${(e as Error).message}`);
-        return;
-      }
-      const want = c.expect;
-      const diffs: string[] = [];
-      for (let i = 0; i < 23; i++) if (got.regs[i] !== want.regs[i]) diffs.push(`x${i} ${got.regs[i]} != ${want.regs[i]}`);
-      if (got.nzcv !== want.nzcv) diffs.push(`nzcv ${got.nzcv} != ${want.nzcv}`);
-      if (JSON.stringify(got.stores) !== JSON.stringify(want.stores)) diffs.push(`stores differ`);
-      if (diffs.length) bad.push(`case ${k} [${c.words.map((w) => (w >>> 0).toString(16)).join(' ')}]: ${diffs.join('; ')}`);
-    });
+    const bad = diffRecorded(rig, vectors.cases);
     if (bad.length) console.log(bad.slice(0, 15).join('\n'));
     expect(bad).toEqual([]);
     expect(vectors.cases.length).toBeGreaterThan(250);

@@ -1,26 +1,13 @@
 // Whole programs on the arm64 core: the anchor loops (../shared/bench, assembled by llvm-mc) against
 // Unicorn's recorded results, and gcc -O2 leaf functions against qemu-aarch64's recorded registers.
 // Vectors: test/vectors/emulator/arm64-{anchors,qemu}.json from scripts/oracles/emu-arm64.py.
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initCapstone } from '../../support/capstone.js';
 import { bigIntToPair, pairToBigInt } from '../../support/u64.js';
-import { makeRig } from './arm64-harness.js';
+import { type AnchorVectors, hexWords, loadVectors, makeRig, type QemuVectors } from './arm64-harness.js';
 
-interface Anchors {
-  loops: Array<{ name: string; code: string; runs: Array<{ n: number; ret: string }> }>;
-}
-interface Qemu {
-  functions: Array<{ name: string; hex: string; pure: boolean; runs: Array<{ args: string[]; regs: string[] }> }>;
-}
-const load = <T>(f: string): T => JSON.parse(readFileSync(new URL(`../vectors/emulator/${f}`, import.meta.url), 'utf8')) as T;
-const anchors = load<Anchors>('arm64-anchors.json');
-const qemu = load<Qemu>('arm64-qemu.json');
-
-function hexWords(hex: string): number[] {
-  const b = Buffer.from(hex, 'hex');
-  return Array.from({ length: b.length / 4 }, (_, i) => b.readUInt32LE(4 * i));
-}
+const anchors = loadVectors<AnchorVectors>('arm64-anchors.json');
+const qemu = loadVectors<QemuVectors>('arm64-qemu.json');
 
 describe('arm64 anchor loops', () => {
   beforeAll(async () => {

@@ -2,25 +2,17 @@
 // emulator: every program gives the same outcome (r0 or error text) translated and interpreted,
 // and the JIT's code really runs translated (helper calls, tail calls and atomics leave for the
 // interpreter and come back). The suite itself also runs with JITBOX_TIER=translate.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConformance } from '../../jit/bpf/conformance.js';
 import { loadProgram } from '../../jit/bpf/interp.js';
 import { jitCompile } from '../../jit/bpf/jit.js';
 import { BpfJitHost } from '../../jit/bpf/jit-host.js';
 import { initCapstone } from '../../support/capstone.js';
+import { CONFORMANCE_DIR, conformanceFiles, outcome } from '../jit/conformance-files.js';
 
-const DIR = new URL('../../../shared/conformance/', import.meta.url).pathname;
-const files = readdirSync(DIR).filter((f) => f.endsWith('.data')).sort();
-
-function outcome(f: () => { lo: number; hi: number }): string {
-  try {
-    const r = f();
-    return `r0 ${(r.hi >>> 0).toString(16)}:${(r.lo >>> 0).toString(16)}`;
-  } catch (e) {
-    return `error ${(e as Error).message}`;
-  }
-}
+const DIR = CONFORMANCE_DIR;
+const files = conformanceFiles;
 
 describe('bpf_conformance on the arm64 JIT, translated vs interpreted', () => {
   beforeAll(async () => {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../support/rng.js';
-import { type DiffCase, type DiffResult, runCase } from './arm64-harness.js';
+import { type DiffCase, type DiffResult, diffRecorded, runCase } from './arm64-harness.js';
 import { randomProgram, randomValue, RET as RET_WORD } from './translate-arm64-gen.js';
 import { DATA_BYTES, diffStates, makeTxRig, runWith, type Start } from './translate-arm64-harness.js';
 
@@ -18,23 +18,8 @@ const vectors = JSON.parse(readFileSync(new URL('../vectors/emulator/arm64-unico
 describe('arm64 translated == interpreted', () => {
   it(`recorded Unicorn programs (${vectors.cases.length}) give Unicorn's registers, NZCV and stores with the tier forced`, () => {
     const rig = makeTxRig(3);
-    const bad: string[] = [];
     rig.m.tier = 'translate';
-    vectors.cases.forEach((c, k) => {
-      let got: DiffResult;
-      try {
-        got = runCase(rig, c);
-      } catch (e) {
-        bad.push(`case ${k}: ${(e as Error).message}`);
-        return;
-      }
-      const want = c.expect;
-      const diffs: string[] = [];
-      for (let i = 0; i < 23; i++) if (got.regs[i] !== want.regs[i]) diffs.push(`x${i} ${got.regs[i]} != ${want.regs[i]}`);
-      if (got.nzcv !== want.nzcv) diffs.push(`nzcv ${got.nzcv} != ${want.nzcv}`);
-      if (JSON.stringify(got.stores) !== JSON.stringify(want.stores)) diffs.push('stores differ');
-      if (diffs.length) bad.push(`case ${k} [${c.words.map((w) => (w >>> 0).toString(16)).join(' ')}]: ${diffs.join('; ')}`);
-    });
+    const bad = diffRecorded(rig, vectors.cases);
     expect(bad.slice(0, 10)).toEqual([]);
     const st = rig.m.translationStats();
     expect(st?.regions ?? 0).toBeGreaterThan(200);

@@ -5,34 +5,15 @@ import { Arm64Machine } from '../../emulator/arm64/machine.js';
 import type { Tier } from '../../emulator/translate/types.js';
 import { AddressSpace } from '../../execmem/index.js';
 import { bigIntToPair, pairToBigInt, type VAddr } from '../../support/u64.js';
-import { wordsToBytes } from './arm64-harness.js';
+import { makeRig, type Rig } from './arm64-harness.js';
 
 export const DATA_BYTES = 8192;
 
-export interface TxRig {
-  space: AddressSpace;
-  m: Arm64Machine;
-  /** Two RW pages of data. */
-  data: VAddr;
-  place(words: readonly number[]): VAddr;
-}
+/** A rig without the Capstone check and with two RW pages of data. */
+export type TxRig = Rig;
 
 export function makeTxRig(seed: number): TxRig {
-  const space = new AddressSpace({ arch: 'arm64', seed });
-  const stackBase = space.vmalloc(16 * 1024, 'stack');
-  const m = new Arm64Machine(space, { capstoneCheck: false, stack: { base: stackBase, size: 16 * 1024 } });
-  const data = space.vmalloc(DATA_BYTES, 'data');
-  return {
-    space,
-    m,
-    data,
-    place(words) {
-      const bytes = wordsToBytes(words);
-      const addr = space.execmemAlloc('BPF', bytes.length);
-      space.textPokeCopy(addr, bytes);
-      return addr;
-    },
-  };
+  return makeRig(seed, false, DATA_BYTES);
 }
 
 export interface RunState {

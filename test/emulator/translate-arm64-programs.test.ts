@@ -2,25 +2,13 @@
 // results and the documented instruction counts), the gcc -O2 leaf functions (qemu-aarch64's
 // recorded registers), and a self-loop that must run inside one translated region.
 // Vectors: test/vectors/emulator/arm64-{anchors,qemu}.json (scripts/oracles/emu-arm64.py).
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { bigIntToPair, pairToBigInt } from '../../support/u64.js';
+import { type AnchorVectors, hexWords, loadVectors, type QemuVectors } from './arm64-harness.js';
 import { makeTxRig as makeRig } from './translate-arm64-harness.js';
 
-interface Anchors {
-  loops: Array<{ name: string; code: string; runs: Array<{ n: number; ret: string }> }>;
-}
-interface Qemu {
-  functions: Array<{ name: string; hex: string; pure: boolean; runs: Array<{ args: string[]; regs: string[] }> }>;
-}
-const load = <T>(f: string): T => JSON.parse(readFileSync(new URL(`../vectors/emulator/${f}`, import.meta.url), 'utf8')) as T;
-const anchors = load<Anchors>('arm64-anchors.json');
-const qemu = load<Qemu>('arm64-qemu.json');
-
-function hexWords(hex: string): number[] {
-  const b = Buffer.from(hex, 'hex');
-  return Array.from({ length: b.length / 4 }, (_, i) => b.readUInt32LE(4 * i));
-}
+const anchors = loadVectors<AnchorVectors>('arm64-anchors.json');
+const qemu = loadVectors<QemuVectors>('arm64-qemu.json');
 
 describe('arm64 anchor loops, translated', () => {
   for (const loop of anchors.loops) {

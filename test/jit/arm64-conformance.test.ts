@@ -1,24 +1,16 @@
 // All 313 bpf_conformance tests through the arm64 JIT in the emulator: each passes and gives the
 // interpreter's exact outcome (r0 or error text). One host serves every program (pack sharing).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConformance, runConformanceTest } from '../../jit/bpf/conformance.js';
 import { runBpf, loadProgram } from '../../jit/bpf/interp.js';
 import { jitCompile } from '../../jit/bpf/jit.js';
 import { BpfJitHost } from '../../jit/bpf/jit-host.js';
 import { initCapstone } from '../../support/capstone.js';
+import { CONFORMANCE_DIR, conformanceFiles, outcome } from './conformance-files.js';
 
-const DIR = new URL('../../../shared/conformance/', import.meta.url).pathname;
-const files = readdirSync(DIR).filter((f) => f.endsWith('.data')).sort();
-
-function outcome(f: () => { lo: number; hi: number }): string {
-  try {
-    const r = f();
-    return `r0 ${(r.hi >>> 0).toString(16)}:${(r.lo >>> 0).toString(16)}`;
-  } catch (e) {
-    return `error ${(e as Error).message}`;
-  }
-}
+const DIR = CONFORMANCE_DIR;
+const files = conformanceFiles;
 
 describe('bpf_conformance on the arm64 JIT', () => {
   let host: BpfJitHost;
