@@ -299,10 +299,10 @@ export class CodeBuffer {
   private len = 0;
   private readonly labelObjs: LabelImpl[] = [];
   /** Per label id: linear offset (-1 while unbound), relaxable items before the binding, uses, first use. */
-  private labelPos: Int32Array = new Int32Array(64);
-  private labelItems: Int32Array = new Int32Array(64);
-  private labelUses: Int32Array = new Int32Array(64);
-  private labelFirstAt: Int32Array = new Int32Array(64);
+  private labelPos: Int32Array;
+  private labelItems: Int32Array;
+  private labelUses: Int32Array;
+  private labelFirstAt: Int32Array;
   private readonly labelFirstBy: string[] = [];
   /** Given names; `anonNames` counts given names of the anonymous form `L<n>`. */
   private readonly names = new Set<string>();
@@ -310,8 +310,8 @@ export class CodeBuffer {
   private readonly uses: Use[] = [];
   private readonly items: Item[] = [];
   /** Marks: positions whose final offsets `finish` reports (linear offset, items before). */
-  private markPos: Int32Array = new Int32Array(64);
-  private markItems: Int32Array = new Int32Array(64);
+  private markPos: Int32Array;
+  private markItems: Int32Array;
   private markCount = 0;
   private shortItemBytes = 0;
   private readonly veneers = new Map<string, number>();
@@ -323,9 +323,21 @@ export class CodeBuffer {
   private lastImage: { bytes: Uint8Array; prefix: Int32Array; key: string } | null = null;
   private binds = 0;
 
-  constructor(arch: CodeArch, capacity = INITIAL_CAPACITY) {
+  /**
+   * `capacity`: initial bytes; `tables`: expected label and mark counts (generated code knows them
+   * roughly), so the per-label and per-mark arrays are sized once instead of doubling.
+   */
+  constructor(arch: CodeArch, capacity = INITIAL_CAPACITY, tables?: { labels?: number; marks?: number }) {
     this.arch = arch;
     this.data = new Uint8Array(Math.max(16, capacity));
+    const nl = Math.max(64, tables?.labels ?? 0);
+    this.labelPos = new Int32Array(nl);
+    this.labelItems = new Int32Array(nl);
+    this.labelUses = new Int32Array(nl);
+    this.labelFirstAt = new Int32Array(nl);
+    const nm = Math.max(64, tables?.marks ?? 0);
+    this.markPos = new Int32Array(nm);
+    this.markItems = new Int32Array(nm);
   }
 
   /** Bytes emitted so far (pending relaxable items counted at their minimum size). */

@@ -133,6 +133,20 @@ describe('jitbox tour --quick --json', () => {
     expect(b.x86Listing.at(-1)?.text).toBe('ret');
     expect(b.throughput.wasmKeysPerSec).toBeGreaterThan(0);
     expect(b.throughput.genericKeysPerSec).toBeGreaterThan(0);
+    // locality under the model: every placement mode at 1 node and at many, derived conclusions
+    const loc = b.locality;
+    expect(loc.rows.map((r) => `${r.mode}@${r.nodes}`).sort()).toEqual(
+      ['colocated', 'shared-pack', 'own-page', 'generic'].flatMap((m) => loc.nodes.map((n) => `${m}@${n}`)).sort(),
+    );
+    const at = (mode: string, n: number) => loc.rows.find((r) => r.mode === mode && r.nodes === n)!;
+    const many = Math.max(...loc.nodes);
+    // one node: everything warm after the first lookups, far cheaper than many nodes
+    for (const m of ['colocated', 'shared-pack', 'own-page', 'generic']) expect(at(m, 1).cycles).toBeLessThan(at(m, many).cycles);
+    // the generic unpacker runs more instructions than compiled code on the same lookups
+    expect(at('generic', 1).cycles).toBeGreaterThan(at('colocated', 1).cycles);
+    // co-located code shares the tables' page: fewer dTLB misses than code kept apart
+    expect(at('colocated', many).dtlbMisses).toBeLessThan(at('own-page', many).dtlbMisses);
+    expect(loc.conclusions.some((c) => c.includes(`at N=${many}`))).toBe(true);
   });
 
   it('points only at commands the program has, and lists nothing as missing that exists', () => {

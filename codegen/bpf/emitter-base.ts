@@ -73,6 +73,8 @@ export abstract class BpfEmitterBase<Fn> {
   protected readonly insnMarks: Int32Array;
   protected codeEnd = -1;
   private readonly symbolCache = new Map<string, number | undefined>();
+  /** Final offsets of every mark in the sizing pass (the final pass must reproduce them). */
+  private sizedMarks: Int32Array | null = null;
 
   protected readonly insns: readonly Insn[];
 
@@ -84,7 +86,8 @@ export abstract class BpfEmitterBase<Fn> {
     const norm: Insn[] = new Array<Insn>(insns.length);
     for (let k = 0; k < insns.length; k++) norm[k] = new Insn(insns[k] as JitInsn, k);
     this.insns = norm;
-    this.buf = new CodeBuffer(arch, Math.max(256, insns.length * 12));
+    const n = insns.length;
+    this.buf = new CodeBuffer(arch, Math.max(256, n * 12), { labels: (n >> 1) + 64, marks: n + (n >> 1) + 64 });
     this.insnMarks = new Int32Array(insns.length);
     const last = insns[insns.length - 1];
     this.labelAtSlot = new Array<Label | undefined>(last ? last.slot + 3 : 1).fill(undefined);
@@ -182,6 +185,7 @@ export abstract class BpfEmitterBase<Fn> {
    */
   protected result(img: FinishedImage): BpfCodegenResult {
     const { bytes, marks } = img;
+    if (this.sizedMarks === null) this.sizedMarks = marks;
     const insns = this.insns;
     let n = 0;
     for (let k = 0; k < insns.length; k++) n = Math.max(n, ((insns[k] as JitInsn).origin ?? 0) + 1);
@@ -205,17 +209,32 @@ export abstract class BpfEmitterBase<Fn> {
 
   /**
    * The final pass at the ROX address `base` (bpf_jit_binary_pack_alloc flow): the same layout as
-   * the sizing pass `sized`, displacements for `base`. A moved instruction or a changed size is an error.
+   * the sizing pass `sized`, displacements for `base`. A moved instruction or a changed size is an
+   * error. Every mark (instruction starts, call sites, code end) must sit where the sizing pass put
+   * it; when they all do, the offset table and sites are the sizing pass's.
    */
   finalPass(base: number, sized: BpfCodegenResult): BpfCodegenResult {
+    const sizedMarks = this.sizedMarks;
     const fin = this.finishAt(base);
     if (fin.bytes.length !== sized.bytes.length) throw new BpfJitError(0, '', `final pass at the ROX address changed the image size (${sized.bytes.length} -> ${fin.bytes.length})`);
-    const again = this.result(fin);
-    const n = again.insnOffsets.length;
-    for (let k = 0; k < n; k++) {
-      if (again.insnOffsets[k] !== sized.insnOffsets[k]) throw new BpfJitError(k, '', `final pass moved instruction ${k}`);
+    let same = sizedMarks !== null && sizedMarks.length === fin.marks.length;
+    for (let k = 0; same && k < fin.marks.length; k++) if (fin.marks[k] !== (sizedMarks as Int32Array)[k]) same = false;
+    if (!same) {
+      const again = this.result(fin);
+      const n = again.insnOffsets.length;
+      for (let k = 0; k < n; k++) {
+        if (again.insnOffsets[k] !== sized.insnOffsets[k]) throw new BpfJitError(k, '', `final pass moved instruction ${k}`);
+      }
+      throw new BpfJitError(0, '', 'final pass moved a call site');
     }
-    return { ...sized, labels: again.labels, bytes: fin.bytes, relocations: again.relocations };
+    return {
+      bytes: fin.bytes,
+      insnOffsets: sized.insnOffsets,
+      sites: sized.sites,
+      relocations: plainRelocations(fin),
+      labels: this.namedOffsets(fin),
+      codeSize: sized.codeSize,
+    };
   }
 }
 
