@@ -3,8 +3,9 @@
 // line `N passed, N failed` that CI reads. `npm run test:oracles` runs test/oracles/** instead:
 // live checks against llvm-mc, clang-19, qemu-aarch64, Unicorn, cc and valgrind (they fail, not
 // skip, under CI=true when a tool is missing). `npm run test:translate` runs every suite that executes
-// guest code with the emulator's translation tier forced on and each region validated against the
-// interpreter (JITBOX_TIER=translate, JITBOX_TRANSLATE_VALIDATE=1). Extra arguments go to vitest.
+// guest code with the emulator's translation tier forced on (JITBOX_TIER=translate), every region
+// checked by binaryen's validator and translator errors raised instead of falling back
+// (JITBOX_TRANSLATE_VALIDATE=1). Extra arguments go to vitest.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, existsSync } from 'node:fs';
 

@@ -374,10 +374,11 @@ function execRare(cpu: Arm64Cpu, rec: Int32Array, o: number, first: number, i: n
  * records ran, cpu.retired counts every retired instruction. The static target of EXIT_TAKEN is
  * the A:B pair of the last record run; EXIT_INDIRECT leaves its target in cpu.jlo/jhi. With
  * `single` only one block runs (tracing and the access observer need every block reported).
- * EXIT_NEXT: CHAIN_SLICE linked entries were followed; cpu.curB is the next block (not started).
+ * EXIT_NEXT: CHAIN_SLICE linked entries were followed, or the next one has translated code
+ * (`txAt`, TranslationTier.regionMap); cpu.curB is the next block (not started).
  * On a fault: cpu.curB is the block, cpu.faultIndex the record index in it, cpu.retired the count.
  */
-export function execChain(cpu: Arm64Cpu, c: DecodeCache, b: number, left: number, single: boolean, from = 0): number {
+export function execChain(cpu: Arm64Cpu, c: DecodeCache, b: number, left: number, single: boolean, from = 0, txAt: Int32Array | null = null): number {
   const lo = cpu.lo;
   const hi = cpu.hi;
   const rec = c.recs;
@@ -698,7 +699,8 @@ export function execChain(cpu: Arm64Cpu, c: DecodeCache, b: number, left: number
         const l = exit === EXIT_TAKEN ? c.blkLink[2 * b]! : exit === EXIT_FALL && n === cnt ? c.blkLink[2 * b + 1]! : -1;
         if (l >= 0 && c.blkValid[l] === 1) {
           b = l;
-          if (--slice !== 0) continue;
+          // A block with translated code: back to the dispatcher, which enters it (tier.ts).
+          if (--slice !== 0 && (txAt === null || !(txAt[l]! > 0))) continue;
           cpu.curB = b;
           cpu.curN = 0;
           cpu.retired = retired;

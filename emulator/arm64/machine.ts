@@ -254,7 +254,7 @@ export class Arm64Machine extends Machine {
         if (from === 0 && this.btype !== 0) this.checkBti(c.blkFirst[b]!, c.blkPc[b]!);
         if (noting) this.noteBlock(b);
         inBlock = true;
-        const exit = execChain(this, c, b, budget - insns, noting, from);
+        const exit = execChain(this, c, b, budget - insns, noting, from, this.tx !== null ? this.tx.regionMap : null);
         inBlock = false;
         insns += this.retired;
         b = this.curB;

@@ -4,16 +4,17 @@
 //
 // Slots: 0-30 = x0-x30, 31 = sp (the decoder's register numbering, so a record's register field is
 // its slot), 32-35 = lazy NZCV (arm64-flags.ts: kind, operand a, operand b, result), 36 = 1 when
-// the machine enforces BTI (br/blr then resume so the interpreter sets PSTATE.BTYPE).
+// the machine enforces BTI (br/blr then resume so the interpreter sets PSTATE.BTYPE), 37-38 = the
+// exclusive monitor (arm64-atomic.ts).
 // Reads of the zero register are the constant 0; writes to it are dropped.
 //
 // Invariants:
 // - Each instruction performs its memory accesses (through the emitter's soft TLB, which exits
 //   before the instruction on a miss) before any slot write, so every exit leaves the state as
 //   the interpreter would have it before that instruction. ldp/stp probe both stores first.
-// - Anything not lowered here ends the block with a resume exit at that instruction: exclusives,
-//   LSE atomics, cas, clrex, brk, udf/undefined, ic ivau. br/blr/ret to a misaligned or
-//   non-canonical target resume before the branch (the interpreter raises the fault).
+// - Anything not lowered here ends the block with a resume exit at that instruction: brk,
+//   udf/undefined, ic ivau. br/blr/ret to a misaligned or non-canonical target resume before the
+//   branch (the interpreter raises the fault); so do exclusives and atomics on a misaligned address.
 // Like QEMU's target/arm/tcg/translate-a64.c: registers as TCG globals (here wasm locals backed by
 // slots), NZCV kept lazily, PC-relative values already resolved.
 
@@ -25,13 +26,14 @@ import { REC_WORDS } from '../decode-cache.js';
 import { InvalidArgumentError } from '../../support/errors.js';
 import { vaddrFromPair, type VAddr } from '../../support/u64.js';
 import { type A64Ctx, extendReg, k64, lowerAlu } from './arm64-alu.js';
+import { type AtomicCtx, lowerAtomic, SLOT_EXCL_ADDR, SLOT_EXCL_SIZE } from './arm64-atomic.js';
 import { type FlagSlots, K_NZCV, LazyFlags, nzcvFromRecord } from './arm64-flags.js';
 import type { AccessSize, ArchTranslator, BlockEmitter, BlockTranslation, Expr, GuestBlock, Terminator } from './types.js';
 
 export const SLOT_SP = 31;
 export const SLOT_FK = 32, SLOT_FA = 33, SLOT_FB = 34, SLOT_FR = 35;
 export const SLOT_BTI = 36;
-export const ARM64_SLOTS = 37;
+export const ARM64_SLOTS = 39;
 const FLAG_SLOTS: FlagSlots = { fk: SLOT_FK, fa: SLOT_FA, fb: SLOT_FB, fr: SLOT_FR };
 
 const I64 = binaryen.i64;
@@ -46,7 +48,7 @@ function addrConst(m: binaryen.Module, a: VAddr): Expr {
   return m.i64.const(BigInt.asIntN(64, BigInt(a)));
 }
 
-class BlockLowering implements A64Ctx {
+class BlockLowering implements A64Ctx, AtomicCtx {
   readonly m: binaryen.Module;
   readonly flags: LazyFlags;
 
@@ -180,6 +182,10 @@ export class Arm64Translator implements ArchTranslator {
     words[2 * SLOT_FA + 1] = 0;
     words[2 * SLOT_BTI] = cpu.btiEnforce ? 1 : 0;
     words[2 * SLOT_BTI + 1] = 0;
+    words[2 * SLOT_EXCL_SIZE] = cpu.exclSize;
+    words[2 * SLOT_EXCL_SIZE + 1] = cpu.exclSize < 0 ? -1 : 0;
+    words[2 * SLOT_EXCL_ADDR] = cpu.exclLo;
+    words[2 * SLOT_EXCL_ADDR + 1] = cpu.exclHi;
   }
 
   storeState(machine: Machine, words: Int32Array): void {
@@ -194,6 +200,9 @@ export class Arm64Translator implements ArchTranslator {
       words[2 * SLOT_FB]!, words[2 * SLOT_FB + 1]!,
       words[2 * SLOT_FR]!, words[2 * SLOT_FR + 1]!,
     );
+    cpu.exclSize = words[2 * SLOT_EXCL_SIZE]!;
+    cpu.exclLo = words[2 * SLOT_EXCL_ADDR]!;
+    cpu.exclHi = words[2 * SLOT_EXCL_ADDR + 1]!;
   }
 
   setPc(machine: Machine, pc: VAddr): void {
@@ -229,6 +238,11 @@ export class Arm64Translator implements ArchTranslator {
       }
       if (op >= 36 /* Op.LDST */ && op <= 39 /* Op.LDP */) {
         code.push(...low.memory(recs, o, k));
+        continue;
+      }
+      const atomic = lowerAtomic(low, recs, o, k);
+      if (atomic !== null) {
+        code.push(...atomic);
         continue;
       }
       const end = low.branch(recs, o, k, code);

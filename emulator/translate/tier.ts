@@ -93,6 +93,16 @@ export class TranslationTier {
     this.unsubscribe();
   }
 
+  /**
+   * Per decode-cache block id (indexes beyond its length: none): > 0 when entering that block runs
+   * translated code. The interpreters read it where they would chain into a block, and return to
+   * their dispatcher (which calls `run`) instead, so code after a resume exit goes back to wasm at
+   * the next translated block. Replaced when it grows; read it afresh after every `run`.
+   */
+  get regionMap(): Int32Array {
+    return this.at;
+  }
+
   /** Forget every compiled region. */
   flush(): void {
     this.regions = [];

@@ -73,6 +73,8 @@
 //    The interpreter side: a machine's dispatcher calls TranslationTier.run(b) before each block it
 //    would interpret and, on a resume, starts that block at record `tier.resume` without counting
 //    the records before it again (x86_64/machine.ts runBlocks, arm64/exec.ts execChain `from`).
+//    The interpreter does not chain into a block that has translated code (TranslationTier.regionMap)
+//    but returns to its dispatcher, so execution goes back to wasm after a resume exit.
 //
 // 7. Flags are the translator's business (slots of its own). x86_64 keeps the interpreter's lazy
 //    flag record (kind, size, result, operands, carry-in, raw) in slots and evaluates conditions
@@ -85,7 +87,8 @@
 // Helper: `i64const(m, v)` builds an i64 constant from a bigint (binaryen.js 132 takes one bigint
 // argument at run time while its typings still say number).
 //
-// Changes: added optional ArchTranslator.directTargets, setPc, and i64const/i64pair (additive).
+// Changes: added optional ArchTranslator.directTargets, setPc, and i64const/i64pair (additive);
+// interpreters return to their dispatcher before chaining into translated blocks (§6).
 
 import type binaryen from 'binaryen';
 import type { Arch } from '../../execmem/types.js';

@@ -169,7 +169,7 @@ function ensureEflagsFunction(m: binaryen.Module): void {
     ),
     set(m.i32.or(f(), resultFlags32(m, g(R), m.i64.eqz(m.select(m.i64.eq(g(SZ), c64(m, 8, 0)), g(R), m.i64.and(g(R), c64(m, -1, 0)))), nz(m, m.i64.and(g(R), g(SB)))))),
     f(),
-  ]);
+  ], I32);
   m.addFunction(EFLAGS_FN, binaryen.createType([I64, I64, I64, I64, I64, I64, I64]), I32, [I64, I32], body);
 }
 

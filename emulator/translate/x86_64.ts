@@ -1,10 +1,11 @@
 // The x86_64 translator: decode-cache records (emulator/x86_64/ops.ts) of one block to binaryen IR
 // (types.ts protocol). Registers rax..r15 are slots 0-15 as native i64; flags are the interpreter's
 // lazy record in slots (x86_64-flags.ts). Semantics mirror emulator/x86_64/exec.ts and machine.ts
-// instruction by instruction. Not translated (the block ends with a resume exit there and the
-// interpreter runs it): div/idiv, widening mul/imul, rotates and rcl/rcr, shifts by cl, shld/shrd,
-// adc/sbb and inc/dec when the carry comes from an earlier block, xadd/cmpxchg, push/pop r/m,
-// call r/m, int3/ud2, and conditions other than e/ne/s/ns on flags set by an earlier block.
+// instruction by instruction; shifts and rotates live in x86_64-shift.ts, one-operand mul/div in
+// x86_64-muldiv.ts. Not translated (the block ends with a resume exit there and the interpreter
+// runs it): int3/ud2, and (inside translated forms) every #DE of div/idiv, which exits before the
+// instruction. xadd/cmpxchg are plain load/op/store (the guest is single-threaded: the lock
+// prefix changes nothing observable), with the interpreter's flags.
 //
 // Invariants: each instruction performs its guest memory accesses (which may exit) before it sets
 // any slot, so an exit before it leaves the state untouched; values narrower than 64 bits are
@@ -14,17 +15,20 @@ import binaryen from 'binaryen';
 import { isCanonical, type VAddr } from '../../support/u64.js';
 import type { Machine } from '../machine.js';
 import type { X86Machine } from '../x86_64/machine.js';
-import { ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SUB, ALU_XOR, BASE_NONE, BASE_RIP, IDX_NONE, IDX_RIZ, UN_DEC, UN_INC, UN_NEG, UN_NOT, X } from '../x86_64/ops.js';
+import { ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB, ALU_XOR, BASE_NONE, BASE_RIP, IDX_NONE, IDX_RIZ, UN_DEC, UN_DIV, UN_IDIV, UN_IMUL, UN_INC, UN_MUL, UN_NEG, UN_NOT, X } from '../x86_64/ops.js';
 import type { AccessSize, ArchTranslator, BlockEmitter, BlockTranslation, Expr, GuestBlock } from './types.js';
+import { type AddrRef, Unsupported, type X86Tx } from './x86_64-ctx.js';
 import {
   c64,
   carryFlag,
   condition,
+  F_ADC,
   F_DEC,
   F_INC,
   F_ADD,
   F_LOGIC,
   F_RAW,
+  F_SBB,
   F_SHIFT,
   F_SUB,
   type KnownFlags,
@@ -33,31 +37,29 @@ import {
   S_FRAW,
   setLazy,
   sext,
-  signBit,
   sizeMask,
   X86_SLOTS,
 } from './x86_64-flags.js';
+import { lowerDiv, lowerMul } from './x86_64-muldiv.js';
+import { lowerShift } from './x86_64-shift.js';
 
 const RSP = 4;
 const RBP = 5;
 const REC = 8;
 
-/** Thrown inside BlockTx when an instruction is not translated; never leaves this file. */
-class Unsupported extends Error {}
-
 function isX86(m: Machine): m is X86Machine {
   return m.arch === 'x86_64';
 }
 
-class BlockTx {
-  private readonly e: BlockEmitter;
-  private readonly m: binaryen.Module;
+class BlockTx implements X86Tx {
+  readonly e: BlockEmitter;
+  readonly m: binaryen.Module;
   private readonly b: GuestBlock;
-  private readonly r: Int32Array;
-  private known: KnownFlags | null = null;
+  readonly r: Int32Array;
+  known: KnownFlags | null = null;
   private readonly out: Expr[] = [];
-  private k = 0;
-  private i = 0;
+  k = 0;
+  i = 0;
 
   constructor(b: GuestBlock, e: BlockEmitter) {
     this.b = b;
@@ -88,20 +90,26 @@ class BlockTx {
 
   // ---- operands -------------------------------------------------------------------------------
 
-  private tmp(v: Expr): () => Expr {
+  tmp(v: Expr): () => Expr {
     const l = this.e.local(binaryen.i64);
     this.out.push(this.m.local.set(l, v));
     return () => this.m.local.get(l, binaryen.i64);
   }
 
-  private getReg(reg: number, size: number): Expr {
+  tmp32(v: Expr): () => Expr {
+    const l = this.e.local(binaryen.i32);
+    this.out.push(this.m.local.set(l, v));
+    return () => this.m.local.get(l, binaryen.i32);
+  }
+
+  getReg(reg: number, size: number): Expr {
     const m = this.m;
     if (size === 8) return this.e.get(reg);
     if (size === 1 && reg >= 16) return m.i64.and(m.i64.shr_u(this.e.get(reg - 16), c64(m, 8, 0)), c64(m, 0xff, 0));
     return m.i64.and(this.e.get(reg), sizeMask(m, size));
   }
 
-  private setReg(reg: number, size: number, v: Expr): Expr {
+  setReg(reg: number, size: number, v: Expr): Expr {
     const m = this.m;
     const e = this.e;
     if (size === 8) return e.set(reg, v);
@@ -140,16 +148,24 @@ class BlockTx {
     return a;
   }
 
-  private isMem(): boolean {
+  isMem(): boolean {
     return this.r[this.i + 4]! >= 0;
   }
 
   /** r/m operand value (zero-extended); for memory, `addr` receives the EA getter. */
-  private readRm(size: number, addr?: { get: () => Expr }): Expr {
+  readRm(size: number, addr?: AddrRef): Expr {
     if (!this.isMem()) return this.getReg(this.r[this.i + 3]!, size);
     const a = this.tmp(this.ea());
     if (addr) addr.get = a;
     return this.e.load(size as AccessSize, false, a(), this.k);
+  }
+
+  writeRm(size: number, addr: AddrRef, v: Expr): Expr {
+    return this.isMem() ? this.e.store(size as AccessSize, addr.get(), v, this.k) : this.setReg(this.r[this.i + 3]!, size, v);
+  }
+
+  private addrRef(): AddrRef {
+    return { get: () => c64(this.m, 0, 0) };
   }
 
   private imm(size: number): Expr {
@@ -165,14 +181,14 @@ class BlockTx {
     return c64(this.m, this.r[this.i + 6]!, this.r[this.i + 7]!);
   }
 
-  private emit(...x: Expr[]): void {
+  emit(...x: Expr[]): void {
     this.out.push(...x);
   }
 
   // ---- ALU --------------------------------------------------------------------------------------
 
   /** Result (masked to size) and flag kind of ALU kind `aux` on zero-extended a, b. */
-  private aluResult(aux: number, size: number, a: Expr, b: Expr): { r: Expr; kind: number } {
+  private aluResult(aux: number, size: number, a: Expr, b: Expr, cin: (() => Expr) | null): { r: Expr; kind: number } {
     const m = this.m;
     let r: Expr;
     let kind: number;
@@ -180,6 +196,14 @@ class BlockTx {
       case ALU_ADD:
         r = m.i64.add(a, b);
         kind = F_ADD;
+        break;
+      case ALU_ADC:
+        r = m.i64.add(m.i64.add(a, b), m.i64.extend_u(cin!()));
+        kind = F_ADC;
+        break;
+      case ALU_SBB:
+        r = m.i64.sub(m.i64.sub(a, b), m.i64.extend_u(cin!()));
+        kind = F_SBB;
         break;
       case ALU_SUB:
       case ALU_CMP:
@@ -207,11 +231,13 @@ class BlockTx {
 
   /** dst (reg or the memory operand at addr) op= src with flags; cmp/test write nothing. */
   private alu(aux: number, size: number, aGet: () => Expr, bGet: () => Expr, write: ((v: Expr) => Expr) | null): void {
-    const { r, kind } = this.aluResult(aux, size, aGet(), bGet());
+    // adc / sbb: the carry in is the current CF (alu.ts: eflags(fl) & CF), kept in FC.
+    const cin = aux === ALU_ADC || aux === ALU_SBB ? this.tmp32(carryFlag(this.e, this.known)) : null;
+    const { r, kind } = this.aluResult(aux, size, aGet(), bGet(), cin);
     const res = this.tmp(r);
     if (write && aux !== ALU_CMP) this.emit(write(res()));
     this.emit(...setLazy(this.e, kind, size, res(), aGet(), bGet()));
-    this.emit(this.e.set(S_FC, c64(this.m, 0, 0)));
+    this.emit(this.e.set(S_FC, cin ? this.m.i64.extend_u(cin()) : c64(this.m, 0, 0)));
     this.known = { kind, size };
   }
 
@@ -281,9 +307,7 @@ class BlockTx {
   }
 
   private cond(cc: number): Expr {
-    const c = condition(this.e, this.known, cc);
-    if (c === null) throw new Unsupported();
-    return c;
+    return condition(this.e, this.known, cc);
   }
 
   // ---- one instruction --------------------------------------------------------------------------
@@ -368,7 +392,7 @@ class BlockTx {
         return null;
       }
       case X.SHL64_I:
-        this.shiftImm(4, 8, r[i + 6]! & 63);
+        lowerShift(this, false, false, 8, 4);
         return null;
       case X.LOAD64: {
         const v = e.load(8, false, this.ea(), this.k);
@@ -456,7 +480,6 @@ class BlockTx {
       case X.UNARY: {
         if (aux === UN_INC || aux === UN_DEC) {
           const cf = carryFlag(e, this.known);
-          if (cf === null) throw new Unsupported();
           const cfl = e.local(binaryen.i32);
           this.emit(m.local.set(cfl, cf));
           const addr = { get: (): Expr => c64(m, 0, 0) };
@@ -471,6 +494,14 @@ class BlockTx {
           this.known = { kind, size };
           return null;
         }
+        if (aux === UN_MUL || aux === UN_IMUL) {
+          lowerMul(this, size, aux === UN_IMUL);
+          return null;
+        }
+        if (aux === UN_DIV || aux === UN_IDIV) {
+          lowerDiv(this, size, aux === UN_IDIV);
+          return null;
+        }
         if (aux !== UN_NOT && aux !== UN_NEG) throw new Unsupported();
         const addr = { get: (): Expr => c64(m, 0, 0) };
         const v = this.tmp(this.readRm(size, addr));
@@ -482,11 +513,12 @@ class BlockTx {
         this.alu(ALU_SUB, size, () => c64(m, 0, 0), v, write);
         return null;
       }
-      case X.SHIFT_I: {
-        if (aux !== 4 && aux !== 5 && aux !== 7) throw new Unsupported();
-        this.shiftImm(aux, size, r[i + 6]! & (size === 8 ? 63 : 31));
+      case X.SHIFT_I:
+      case X.SHIFT_CL:
+      case X.SHXD_I:
+      case X.SHXD_CL:
+        lowerShift(this, op === X.SHIFT_CL || op === X.SHXD_CL, op === X.SHXD_I || op === X.SHXD_CL, size, aux);
         return null;
-      }
       case X.BSWAP: {
         const v = e.get(a);
         const m8 = c64(m, 0x00ff00ff, 0x00ff00ff);
@@ -568,6 +600,58 @@ class BlockTx {
         this.emit(e.set(a, v()));
         return null;
       }
+      case X.XADD: {
+        // dest := dest + src, src := old dest (reg form: the dest write wins when they alias).
+        const addr = this.addrRef();
+        const d = this.tmp(this.readRm(size, addr));
+        const sv = this.tmp(this.getReg(a, size));
+        const res = this.tmp(m.i64.and(m.i64.add(d(), sv()), sizeMask(m, size)));
+        if (this.isMem()) this.emit(this.writeRm(size, addr, res()), this.setReg(a, size, d()));
+        else this.emit(this.setReg(a, size, d()), this.writeRm(size, addr, res()));
+        this.emit(...setLazy(e, F_ADD, size, res(), d(), sv()), e.set(S_FC, c64(m, 0, 0)));
+        this.known = { kind: F_ADD, size };
+        return null;
+      }
+      case X.CMPXCHG: {
+        // flags of cmp acc, dest; equal: dest := src; else dest := dest (written back), acc := dest.
+        const addr = this.addrRef();
+        const d = this.tmp(this.readRm(size, addr));
+        const acc = this.tmp(this.getReg(0, size));
+        const eq = this.tmp32(m.i64.eq(acc(), d()));
+        const nv = this.tmp(m.select(eq(), this.getReg(a, size), d()));
+        this.emit(this.writeRm(size, addr, nv()));
+        this.emit(m.if(m.i32.eqz(eq()), this.setReg(0, size, d())));
+        this.emit(...setLazy(e, F_SUB, size, m.i64.and(m.i64.sub(acc(), d()), sizeMask(m, size)), acc(), d()), e.set(S_FC, c64(m, 0, 0)));
+        this.known = { kind: F_SUB, size };
+        return null;
+      }
+      case X.PUSH_RM: {
+        const v = this.tmp(this.readRm(8));
+        this.push(v);
+        return null;
+      }
+      case X.POP_RM: {
+        // The operand's address uses rsp after the pop (SDM "POP"): rsp is advanced to compute
+        // it and put back before the store, so an exit at the store leaves it as it was.
+        const sp = this.tmp(e.get(RSP));
+        const v = this.tmp(e.load(8, false, sp(), this.k));
+        const nsp = (): Expr => m.i64.add(sp(), c64(m, 8, 0));
+        if (this.isMem()) {
+          this.emit(e.set(RSP, nsp()));
+          const at = this.tmp(this.ea());
+          this.emit(e.set(RSP, sp()));
+          this.emit(e.store(8, at(), v(), this.k));
+          this.emit(e.set(RSP, nsp()));
+        } else this.emit(e.set(RSP, nsp()), this.setReg(r[i + 3]!, 8, v()));
+        return null;
+      }
+      case X.CALL_RM: {
+        const t = this.tmp(this.readRm(8));
+        this.canonicalOrResume(t);
+        const next = this.insnEnd();
+        this.push(() => c64(m, next | 0, Math.floor(next / 4294967296) | 0));
+        return { kind: 'indirect', target: t(), count: true };
+      }
       case X.LEAVE: {
         const v = this.tmp(e.load(8, false, e.get(RBP), this.k));
         this.emit(e.set(RSP, m.i64.add(e.get(RBP), c64(m, 8, 0))));
@@ -583,49 +667,6 @@ class BlockTx {
     const m = this.m;
     const e = this.e;
     return [e.set(16, c64(m, F_SHIFT, 0)), e.set(17, c64(m, 8, 0)), e.set(18, res)];
-  }
-
-  /** shl (4) / shr (5) / sar (7) of a register by a constant count (flags F_RAW like alu.ts shift). */
-  private shiftImm(kind: number, size: number, n: number): void {
-    const m = this.m;
-    const e = this.e;
-    const d = this.r[this.i + 3]!;
-    const addr = { get: (): Expr => c64(m, 0, 0) };
-    const v = this.tmp(this.readRm(size, addr));
-    const write = (x: Expr): Expr => (this.isMem() ? e.store(size as AccessSize, addr.get(), x, this.k) : this.setReg(d, size, x));
-    if (n === 0) {
-      this.emit(write(v()));
-      return;
-    }
-    const w = size * 8;
-    let res: Expr;
-    let cf: Expr;
-    let of: Expr;
-    const bit = (x: Expr, k: number): Expr => m.i32.wrap(m.i64.and(m.i64.shr_u(x, c64(m, k, 0)), c64(m, 1, 0)));
-    if (kind === 4) {
-      res = m.i64.and(m.i64.shl(v(), c64(m, n, 0)), sizeMask(m, size));
-      cf = n <= w ? bit(v(), w - n) : m.i32.const(0);
-    } else if (kind === 5) {
-      res = m.i64.shr_u(v(), c64(m, n, 0));
-      cf = n <= w ? bit(v(), n - 1) : m.i32.const(0);
-    } else {
-      const sv = sext(m, v(), size);
-      res = m.i64.and(m.i64.shr_s(sv, c64(m, Math.min(n, 63), 0)), sizeMask(m, size));
-      cf = bit(sext(m, v(), size), Math.min(n - 1, size === 8 ? 63 : 31));
-    }
-    const rr = this.tmp(res);
-    const cft = this.e.local(binaryen.i32);
-    this.emit(m.local.set(cft, cf));
-    const cfv = (): Expr => m.local.get(cft, binaryen.i32);
-    const signOf = (x: Expr): Expr => m.i64.ne(m.i64.and(x, signBit(m, size)), c64(m, 0, 0));
-    if (kind === 4) of = m.i32.xor(signOf(rr()), cfv());
-    else if (kind === 5) of = signOf(v());
-    else of = m.i32.const(0);
-    if (size === 8 && kind === 5) of = m.i64.lt_s(v(), c64(m, 0, 0));
-    this.emit(write(rr()));
-    this.emit(e.set(16, c64(m, F_RAW, 0)));
-    this.emit(e.set(S_FRAW, rawShiftFlags(e, size, rr(), rr(), rr(), cfv(), of)));
-    this.known = { kind: F_RAW, size };
   }
 }
 

@@ -195,7 +195,8 @@ export class X86Machine extends X86Exec {
 
   /**
    * Runs block b (from record `from` on) and then its chained successors, as long as each is
-   * valid and fits the budget, for at most SLICE block entries. Returns RUN_ON with the next block
+   * valid and fits the budget, for at most SLICE block entries and not into a block that has
+   * translated code (the dispatcher enters that through the tier). Returns RUN_ON with the next block
    * in exitB, RUN_BUDGET when block exitB would overrun the budget, or the exit slot of block exitB
    * that has no valid chained successor (0 = taken direct branch, target in exitLo/exitHi; 1 = fall
    * through; 2 = indirect, target in exitLo/exitHi).
@@ -216,6 +217,7 @@ export class X86Machine extends X86Exec {
     const blkLink = c.blkLink;
     const blkValid = c.blkValid;
     const noting = this.tracer !== null || port.observer !== null;
+    const txAt = this.tx !== null ? this.tx.regionMap : null;
     const budget = this.budget;
     let insns = this.insns;
     let branches = this.branches;
@@ -518,7 +520,8 @@ export class X86Machine extends X86Exec {
           // chained to itself keeps its bounds), else back to the dispatcher.
           const nb = slot === 2 ? -1 : blkLink[2 * b + slot]!;
           if (nb < 0 || blkValid[nb] !== 1) break run;
-          if (--left === 0) {
+          // A block with translated code: back to the dispatcher, which enters it (tier.ts).
+          if (--left === 0 || (txAt !== null && txAt[nb]! > 0)) {
             b = nb;
             slot = K.RUN_ON;
             break run;

@@ -118,3 +118,109 @@ describe('arm64 translated == interpreted', () => {
     expect(inWasm / insns).toBeGreaterThan(0.8);
   });
 });
+
+// ---- exclusives, acquire/release and LSE atomics (arm64-atomic.ts) --------------------------------
+
+/** LSE ld<op>/swp: size 111 0 00 A R 1 Rs o3 opc 00 Rn Rt (op 0-7 = add clr eor set smax smin umax umin, 8 = swp). */
+const ldop = (size: number, op: number, al: boolean, rs: number, rt: number, rn: number): number =>
+  ((size << 30) | 0x38200000 | (al ? 3 << 22 : 0) | (rs << 16) | (op === 8 ? 1 << 15 : op << 12) | (rn << 5) | rt) >>> 0;
+/** cas{al}: size 001000 1 L 1 Rs o0 11111 Rn Rt. */
+const cas = (size: number, al: boolean, rs: number, rt: number, rn: number): number =>
+  ((size << 30) | 0x08a07c00 | (al ? 1 << 22 : 0) | (rs << 16) | (al ? 1 << 15 : 0) | (rn << 5) | rt) >>> 0;
+/** ldxr / ldaxr / stxr / stlxr / ldar / stlr (size 2 or 3 for w / x; 0/1 b / h). */
+const excl = (size: number, l: boolean, o2: boolean, o0: boolean, rs: number, rt: number, rn: number): number =>
+  ((size << 30) | 0x08007c00 | (o2 ? 1 << 23 : 0) | (l ? 1 << 22 : 0) | ((l || o2 ? 31 : rs) << 16) | (o0 ? 1 << 15 : 0) | (rn << 5) | rt) >>> 0;
+const STR_X4_X1 = 0xf9000024, LDR_X5_X1 = 0xf9400025, CLREX = 0xd503305f, IC_IVAU_X1 = 0xd50b7521;
+const ADD_X0_1 = 0x91000400; // add x0, x0, #1
+const CBNZ_W5_BACK3 = 0x35ffffa5; // cbnz w5, .-12
+
+/**
+ * Run `words` from `s` interpreted and translated: all state equal, and `untranslated` is the number
+ * of retired instructions the translated run may leave to the interpreter.
+ */
+function atomicsAgree(rig: ReturnType<typeof makeTxRig>, words: number[], s: Start, untranslated = 0): string[] {
+  const entry = rig.place(words);
+  const a = runWith(rig, entry, s, 'interp');
+  const before = rig.m.translationStats()?.translatedInsns ?? 0;
+  const b = runWith(rig, entry, s, 'translate');
+  const translated = rig.m.translationStats()!.translatedInsns - before;
+  rig.space.execmemFree(entry);
+  const d = diffStates(a, b);
+  if (translated !== a.counters.insns - untranslated) d.push(`${translated} of ${a.counters.insns} instructions translated`);
+  return d.length ? [`[${words.map((w) => w.toString(16)).join(' ')}] x1=${s.regs[1]!.toString(16)}: ${d.join('; ')} fault ${a.fault?.name}`] : [];
+}
+
+describe('arm64 translated atomics == interpreted', () => {
+  const rig = makeTxRig(12);
+  const data = BigInt(rig.data);
+  const mem = new Uint8Array(DATA_BYTES).map((_, i) => (i * 37 + 11) & 0xff);
+  const VALUES: [bigint, bigint][] = [[5n, 7n], [-1n, 1n], [0x80n, 0x7fn], [0x8000n, 0xffffn], [0x80000000n, 0x7fffffffn], [-(1n << 63n), (1n << 63n) - 1n], [0x1234n, 0x1234n]];
+
+  it('ld<op> / swp for every op, size and order, also with Rt = zr (st<op>), results and old values', () => {
+    const bad: string[] = [];
+    for (let size = 0; size < 4; size++) {
+      for (let op = 0; op <= 8; op++) {
+        for (const [old, operand] of VALUES) {
+          for (const [al, rt] of [[false, 3], [true, 3], [false, 31]] as const) {
+            const words = [STR_X4_X1, ldop(size, op, al, 2, rt, 1), LDR_X5_X1, RET_WORD];
+            bad.push(...atomicsAgree(rig, words, { regs: { 1: data + 64n, 2: operand, 3: 0x5555n, 4: old }, nzcv: 0, mem }));
+          }
+        }
+      }
+    }
+    expect(bad.slice(0, 5)).toEqual([]);
+  });
+
+  it('cas / casal: equal and unequal, every size, Rs = zr', () => {
+    const bad: string[] = [];
+    for (let size = 0; size < 4; size++) {
+      for (const [old, other] of VALUES) {
+        for (const al of [false, true]) {
+          for (const rs of [2, 31]) {
+            for (const cmp of [old, other, old | (0xffn << 56n)]) {
+              const words = [STR_X4_X1, cas(size, al, rs, 3, 1), LDR_X5_X1, RET_WORD];
+              bad.push(...atomicsAgree(rig, words, { regs: { 1: data + 128n, 2: cmp, 3: other ^ 0x77n, 4: old }, nzcv: 0, mem }));
+            }
+          }
+        }
+      }
+    }
+    expect(bad.slice(0, 5)).toEqual([]);
+  });
+
+  it('ldxr / stxr: success, no reservation, clrex, other address, other size; ldar / stlr', () => {
+    const bad: string[] = [];
+    for (const size of [2, 3]) {
+      const ldx = excl(size, true, false, false, 0, 0, 1), ldax = excl(size, true, false, true, 0, 0, 1);
+      const stx = excl(size, false, false, false, 5, 0, 1), stlx = excl(size, false, false, true, 5, 0, 1);
+      const stxOther = excl(size, false, false, false, 5, 0, 6), stxWide = excl(5 - size, false, false, false, 5, 0, 1);
+      const programs = [
+        [ldx, ADD_X0_1, stx, RET_WORD],
+        [ldax, ADD_X0_1, stlx, RET_WORD],
+        [stx, RET_WORD],
+        [ldx, CLREX, stx, RET_WORD],
+        [ldx, stxOther, stx, RET_WORD],
+        [ldx, stxWide, stx, RET_WORD],
+        [ldx, ADD_X0_1, stx, CBNZ_W5_BACK3, RET_WORD],
+        [excl(size, true, true, true, 0, 7, 1), ADD_X0_1, excl(size, false, true, true, 0, 0, 6), RET_WORD],
+      ];
+      for (const words of programs) bad.push(...atomicsAgree(rig, words, { regs: { 1: data + 256n, 6: data + 512n, 0: 3n }, nzcv: 0, mem }));
+      // The reservation opened in translated code survives a resume into the interpreter (ic ivau).
+      bad.push(...atomicsAgree(rig, [ldx, IC_IVAU_X1, ADD_X0_1, stx, RET_WORD], { regs: { 1: data + 256n }, nzcv: 0, mem }, 1));
+    }
+    expect(bad.slice(0, 5)).toEqual([]);
+  });
+
+  it('misaligned and read-only addresses fault in the interpreter, before the instruction', () => {
+    const bad: string[] = [];
+    const code = rig.place([RET_WORD]);
+    for (const size of [1, 2, 3]) {
+      for (const at of [data + 1n, data + 2n, data + 4n, BigInt(code)]) {
+        for (const w of [ldop(size, 0, true, 2, 3, 1), cas(size, true, 2, 3, 1), excl(size, true, false, false, 0, 0, 1), excl(size, false, false, false, 5, 0, 1), excl(size, true, true, true, 0, 0, 1)]) {
+          bad.push(...atomicsAgree(rig, [ADD_X0_1, w, RET_WORD], { regs: { 1: at, 2: 9n }, nzcv: 0, mem }));
+        }
+      }
+    }
+    expect(bad.slice(0, 5)).toEqual([]);
+  });
+});
