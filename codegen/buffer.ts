@@ -50,6 +50,14 @@
 //   starting short avoids the padding because growth is monotone.) Items forced `rel8` that do not fit
 //   throw BranchRangeError. Distances between labels do not depend on `base`, so the layout does not.
 //
+// Short forward branches (x86)
+//   `shortForward(opcode)` writes a jmp/jcc rel8 whose target is bound later by `bindShortForward`
+//   at the current position: for fixed sequences (a memory check's slow path, a division's special
+//   cases) that are known to be short and contain no relaxable item. It writes the bytes relaxation
+//   would choose for a label there (rel8 in reach) without a label or item; binding refuses a
+//   distance over 127 (BranchRangeError) and a relaxable item emitted in between (whose size would
+//   change the distance).
+//
 // Veneers (arm64, finish step 3)
 //   A use or relocation created with `veneer: emitter` that is out of reach is redirected: the buffer
 //   calls `emitter(buffer, targetAddress)` once per distinct target with the buffer positioned at the
@@ -73,8 +81,13 @@
 // fields that depend on `base` (symbol uses and kinds with their own `distance`), each from its
 // placeholder bytes; when such a field would need a new veneer it runs in full.
 
-import { InvalidArgumentError, JitboxError, UnsupportedError } from '../support/errors.js';
+import { InvalidArgumentError, UnsupportedError } from '../support/errors.js';
+import { BranchRangeError, DuplicateLabelError, LabelAlreadyBoundError, UnboundLabelError, UnresolvedSymbolError } from './buffer-errors.js';
+import { writeLE32 } from './buffer-kinds.js';
 import { type VAddr, hexAddr } from '../support/u64.js';
+
+export { BranchRangeError, DuplicateLabelError, LabelAlreadyBoundError, UnboundLabelError, UnresolvedSymbolError };
+export { ABS32S, ABS64 } from './buffer-kinds.js';
 
 export type CodeArch = 'x86_64' | 'arm64';
 
@@ -166,89 +179,6 @@ export interface RelaxableBranch {
 export type RelaxForce = 'auto' | 'rel8' | 'rel32';
 
 // ---------------------------------------------------------------------------------------------
-// Errors
-
-export class BranchRangeError extends JitboxError {
-  constructor(target: string, kind: string, distance: number, minDelta: number, maxDelta: number, at: number, align = 1) {
-    const misaligned = align > 1 && distance % align !== 0;
-    super(
-      'branch-range',
-      `${kind} use of ${target} at offset ${at}: distance ${distance} ` +
-        (misaligned ? `is not a multiple of ${align}` : `is out of reach [${minDelta}, ${maxDelta}]`),
-      { target, kind, distance, minDelta, maxDelta, offset: at, align },
-    );
-  }
-}
-
-export class UnboundLabelError extends JitboxError {
-  constructor(label: Label, uses: number, firstBy: string, firstAt: number) {
-    super('unbound-label', `label "${label.name}" is used ${uses} time(s) (first by ${firstBy} at linear offset ${firstAt}) but never bound`, {
-      label: label.name,
-      uses,
-      instruction: firstBy,
-      offset: firstAt,
-    });
-  }
-}
-
-export class LabelAlreadyBoundError extends JitboxError {
-  constructor(label: Label, at: number) {
-    super('label-bound', `label "${label.name}" is already bound (at linear offset ${at})`, { label: label.name, offset: at });
-  }
-}
-
-export class DuplicateLabelError extends JitboxError {
-  constructor(name: string) {
-    super('duplicate-label', `label name "${name}" is already used in this buffer`, { label: name });
-  }
-}
-
-export class UnresolvedSymbolError extends JitboxError {
-  constructor(symbol: string, at: number) {
-    super('unresolved-symbol', `relocation at offset ${at} refers to unknown symbol "${symbol}"`, { symbol, offset: at });
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Generic absolute kinds (both arches): the field holds the target address itself.
-
-function writeLE32(bytes: Uint8Array, at: number, v: number): void {
-  bytes[at] = v & 0xff;
-  bytes[at + 1] = (v >>> 8) & 0xff;
-  bytes[at + 2] = (v >>> 16) & 0xff;
-  bytes[at + 3] = (v >>> 24) & 0xff;
-}
-
-/** 64-bit absolute address (x86 movabs imm64, arm64 literal pool .quad). */
-export const ABS64: LabelUseKind = {
-  name: 'abs64',
-  fieldSize: 8,
-  originFromField: 0,
-  minDelta: -(2 ** 63),
-  maxDelta: 2 ** 63,
-  align: 1,
-  distance: (_use, target) => target,
-  patch(bytes, at, _use, target) {
-    writeLE32(bytes, at, target >>> 0);
-    writeLE32(bytes, at + 4, Math.floor(target / 0x100000000) >>> 0);
-  },
-};
-
-/** 32-bit absolute address sign-extended to 64 (x86 `mov r64, simm32`: kernel top 2 GiB). */
-export const ABS32S: LabelUseKind = {
-  name: 'abs32s',
-  fieldSize: 4,
-  originFromField: 0,
-  minDelta: -(2 ** 31),
-  maxDelta: 2 ** 31 - 1,
-  align: 1,
-  distance: (_use, target) => target,
-  patch(bytes, at, _use, target) {
-    writeLE32(bytes, at, target >>> 0);
-  },
-};
-
-// ---------------------------------------------------------------------------------------------
 
 /** Label state lives in parallel typed arrays indexed by label id (no object per label state). */
 class LabelImpl implements Label {
@@ -273,6 +203,38 @@ interface Use {
   items: number;
   veneer: VeneerEmitter | null;
   veneerAt: number; // final offset of the veneer serving this use, -1 if none
+}
+
+interface LastImage {
+  bytes: Uint8Array;
+  prefix: Int32Array;
+  key: string;
+  offsets: Int32Array;
+  marks: Int32Array;
+  /** Uses whose field depends on the base: symbol uses and kinds with their own `distance`. */
+  baseUses: Use[];
+}
+
+/** The result of finish; the name map is built on first access. */
+class Finished implements FinishedCode {
+  private names: Map<string, number> | null = null;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly relocations: ResolvedRelocation[],
+    readonly offsets: Int32Array,
+    readonly marks: Int32Array,
+    private readonly objs: readonly Label[],
+  ) {}
+
+  get labels(): Map<string, number> {
+    if (this.names === null) {
+      const names = new Map<string, number>();
+      for (let id = 0; id < this.objs.length; id++) if ((this.offsets[id] as number) >= 0) names.set((this.objs[id] as Label).name, this.offsets[id] as number);
+      this.names = names;
+    }
+    return this.names;
+  }
 }
 
 interface Item {
@@ -309,6 +271,8 @@ export class CodeBuffer {
   private anonNames = 0;
   private readonly uses: Use[] = [];
   private readonly items: Item[] = [];
+  /** Short forward branches: (rel8 field offset, relaxable items before it) per token / 2. */
+  private readonly shortFixups: number[] = [];
   /** Marks: positions whose final offsets `finish` reports (linear offset, items before). */
   private markPos: Int32Array;
   private markItems: Int32Array;
@@ -319,8 +283,8 @@ export class CodeBuffer {
   private mark = 0;
   /** Relaxation result of the last finish and the buffer state it was computed for. */
   private relaxed: { sizes: number[]; key: string } | null = null;
-  /** The last finish's image, item prefix sums and the state key (for `refinish`). */
-  private lastImage: { bytes: Uint8Array; prefix: Int32Array; key: string } | null = null;
+  /** The last finish's image, item prefix sums, tables and state key, and the uses `refinish` re-patches. */
+  private lastImage: LastImage | null = null;
   private binds = 0;
 
   /**
@@ -527,6 +491,30 @@ export class CodeBuffer {
   }
 
   /**
+   * x86: `opcode` (0xEB jmp, or 0x70 + cc) and a rel8 placeholder now; `bindShortForward(token)`
+   * points it at the position then current (see the header).
+   */
+  shortForward(opcode: number): number {
+    const token = this.shortFixups.length;
+    this.shortFixups.push(this.len + 1, this.items.length);
+    this.put8(opcode);
+    this.put8(0);
+    if (this.len > this.mark) this.mark = this.len;
+    return token;
+  }
+
+  bindShortForward(token: number): void {
+    const at = this.shortFixups[token] as number;
+    const items = this.shortFixups[token + 1] as number;
+    if (at === undefined || items === undefined || token % 2 !== 0) throw new InvalidArgumentError(`unknown short branch ${token}`);
+    if (items !== this.items.length) throw new UnsupportedError('a relaxable branch lies inside a short forward branch');
+    const d = this.len - (at + 1);
+    if (d > 127) throw new BranchRangeError('the end of a short sequence', 'x86.rel8', d, -128, 127, at);
+    this.data[at] = d;
+    this.lastImage = null;
+  }
+
+  /**
    * Remember the current position (after every item emitted so far) without a label: `finish`
    * reports its final offset as `marks[token]`. For per-instruction offset tables.
    */
@@ -624,27 +612,23 @@ export class CodeBuffer {
       const itemCount = this.items.length;
       const total = this.len + (prefix[itemCount] as number);
       const bytes = new Uint8Array(total);
-      const data = this.data;
-      // copy linear segments and write items
-      let src = 0;
-      let dst = 0;
-      for (let i = 0; i < itemCount; i++) {
+      // The linear stream goes in whole; then, from the last item back, each segment after an item
+      // moves up by the sizes of the items before it (memmove, no views) and the item is written.
+      bytes.set(this.len === this.data.length ? this.data : this.data.subarray(0, this.len));
+      let segEnd = this.len;
+      for (let i = itemCount - 1; i >= 0; i--) {
         const it = this.items[i] as Item;
-        const n = it.pos - src;
-        if (n > 32) bytes.set(data.subarray(src, it.pos), dst);
-        else for (let k = 0; k < n; k++) bytes[dst + k] = data[src + k] as number;
-        dst += n;
-        src = it.pos;
-        const target = this.labelFinal(it.label, prefix);
+        const shift = prefix[i + 1] as number;
+        if (shift !== 0 && segEnd > it.pos) bytes.copyWithin(it.pos + shift, it.pos, segEnd);
+        segEnd = it.pos;
+        const dst = it.pos + (prefix[i] as number);
         const opc = it.long ? it.branch.long : it.branch.short;
         for (let k = 0; k < opc.length; k++) bytes[dst + k] = opc[k] as number;
         const end = dst + (sizes[i] as number);
-        const delta = target - end;
+        const delta = this.labelFinal(it.label, prefix) - end;
         if (it.long) writeLE32(bytes, end - 4, delta);
         else bytes[end - 1] = delta & 0xff;
-        dst = end;
       }
-      bytes.set(data.subarray(src, this.len), dst);
 
       const relocations: ResolvedRelocation[] = [];
       const pending: Use[] = [];
@@ -679,8 +663,11 @@ export class CodeBuffer {
         }
       }
       if (pending.length === 0) {
-        this.lastImage = { bytes: bytes.slice(), prefix, key: this.stateKey() };
-        return this.finished(bytes, relocations, prefix);
+        const done = this.finished(bytes, relocations, prefix);
+        const baseUses: Use[] = [];
+        for (const u of this.uses) if (u.label < 0 || u.kind.distance !== undefined) baseUses.push(u);
+        this.lastImage = { bytes: bytes.slice(), prefix, key: this.stateKey(), offsets: done.offsets, marks: done.marks, baseUses };
+        return done;
       }
       if (round > 8) throw new UnsupportedError('veneers did not converge (a veneer emitter keeps producing out-of-reach uses)');
       for (const u of pending) {
@@ -701,27 +688,21 @@ export class CodeBuffer {
   }
 
   /** The finish result: label offsets by id and marks eagerly, the name map when first asked for. */
-  private finished(bytes: Uint8Array, relocations: ResolvedRelocation[], prefix: Int32Array): FinishedCode {
+  private finished(bytes: Uint8Array, relocations: ResolvedRelocation[], prefix: Int32Array): Finished {
     const nLabels = this.labelObjs.length;
     const offsets = new Int32Array(nLabels);
-    for (let id = 0; id < nLabels; id++) offsets[id] = (this.labelPos[id] as number) < 0 ? -1 : this.labelFinal(id, prefix);
-    const marks = new Int32Array(this.markCount);
-    for (let k = 0; k < this.markCount; k++) marks[k] = (this.markPos[k] as number) + (prefix[this.markItems[k] as number] as number);
-    const objs = this.labelObjs.slice();
-    let labels: Map<string, number> | null = null;
-    return {
-      bytes,
-      relocations,
-      offsets,
-      marks,
-      get labels(): Map<string, number> {
-        if (labels === null) {
-          labels = new Map();
-          for (let id = 0; id < objs.length; id++) if ((offsets[id] as number) >= 0) labels.set((objs[id] as Label).name, offsets[id] as number);
-        }
-        return labels;
-      },
-    };
+    const labelPos = this.labelPos;
+    const labelItems = this.labelItems;
+    for (let id = 0; id < nLabels; id++) {
+      const at = labelPos[id] as number;
+      offsets[id] = at < 0 ? -1 : at + (prefix[labelItems[id] as number] as number);
+    }
+    const n = this.markCount;
+    const marks = new Int32Array(n);
+    const markPos = this.markPos;
+    const markItems = this.markItems;
+    for (let k = 0; k < n; k++) marks[k] = (markPos[k] as number) + (prefix[markItems[k] as number] as number);
+    return new Finished(bytes, relocations, offsets, marks, this.labelObjs.slice());
   }
 
   private stateKey(): string {
@@ -741,8 +722,9 @@ export class CodeBuffer {
     const bytes = last.bytes.slice();
     const relocations: ResolvedRelocation[] = [];
     const base = opts.base;
-    for (const u of this.uses) {
-      if (u.label >= 0 && u.kind.distance === undefined) continue;
+    const uses = last.baseUses;
+    for (let i = 0; i < uses.length; i++) {
+      const u = uses[i] as Use;
       const shift = prefix[u.items] as number;
       const fieldOff = u.field + shift;
       const useAddr = base + u.origin + shift;
@@ -765,7 +747,7 @@ export class CodeBuffer {
         relocations.push(rel);
       }
     }
-    return this.finished(bytes, relocations, prefix);
+    return new Finished(bytes, relocations, last.offsets.slice(), last.marks.slice(), this.labelObjs.slice());
   }
 
   /** Relaxation to the least fixed point; returns the final size of each item. */

@@ -7,7 +7,11 @@
 // - No byte of an executable page changes except through text_poke: the auditor keeps a shadow
 //   copy of every frame from the moment it becomes executable, updated only by text_poke writes;
 //   `audit()` compares each executable frame with its shadow, so a store that bypassed the page
-//   tables (a stray write into `memory.buffer`) is reported with its page.
+//   tables (a stray write into `memory.buffer`) is reported with its page. A frame mapped
+//   executable straight after a trap fill (a new pack, module or ROX area) is shadowed as "all trap
+//   units" without copying its bytes; its shadow bytes are written out (materialised) before the
+//   first text_poke into it, and `audit()` compares such a frame with the trap pattern, so the
+//   check is the same as against a copied shadow.
 // - Counters (transitions, permission flips, pokes, poke steps, bytes) feed the lessons; the logs
 //   keep only the most recent events so long fuzz runs stay small.
 
@@ -85,6 +89,14 @@ export class Auditor {
   private readonly violations: AuditViolation[] = [];
   /** Shadow bytes per 2 MiB of physical memory, allocated when a frame in it first turns executable. */
   private readonly shadowGroups: (Uint8Array | undefined)[] = [];
+  /**
+   * Per 2 MiB group, per frame: 0 = the shadow bytes are the record; 1 / 4 = the frame is recorded
+   * as filled with the byte / 32-bit word in `uniformValue` (shadow bytes not written yet).
+   */
+  private readonly uniformUnit: (Uint8Array | undefined)[] = [];
+  private readonly uniformValue: (Uint32Array | undefined)[] = [];
+  /** One page of the last uniform pattern compared (value, unit), for frameMatches. */
+  private pattern: { value: number; unit: number; page: Uint8Array } | null = null;
 
   /** Refuse a transition to W+X before it happens. */
   checkTransition(page: VAddr, to: Perm | null, op: string): void {
@@ -93,8 +105,12 @@ export class Auditor {
     }
   }
 
-  /** Record a page transition; `frameOffset` is the frame's byte offset (for the content shadow). */
-  transition(page: VAddr, from: Perm | null, to: Perm | null, op: string, frameOffset: number, mem: Uint8Array): void {
+  /**
+   * Record a page transition; `frameOffset` is the frame's byte offset (for the content shadow).
+   * `fill` says the frame holds nothing but the trap unit `fill.value` (the caller has just filled
+   * it): a frame turning executable is then shadowed as that pattern instead of by a copy.
+   */
+  transition(page: VAddr, from: Perm | null, to: Perm | null, op: string, frameOffset: number, mem: Uint8Array, fill?: { value: number; unit: 1 | 4 }): void {
     this.checkTransition(page, to, op);
     this.counters.transitions++;
     if (from !== null && to !== null) this.counters.flips++;
@@ -111,8 +127,48 @@ export class Auditor {
     const wasX = from !== null && (from & PERM_X) !== 0;
     const isX = to !== null && (to & PERM_X) !== 0;
     if (isX && !wasX) {
-      this.shadowChunk(frameOffset).set(mem.subarray(frameOffset, frameOffset + PAGE_SIZE), frameOffset % SHADOW_CHUNK);
+      if (fill !== undefined) this.recordUniform(frameOffset, fill.value, fill.unit);
+      else {
+        const chunk = this.shadowChunk(frameOffset);
+        chunk.set(mem.subarray(frameOffset, frameOffset + PAGE_SIZE), frameOffset % SHADOW_CHUNK);
+      }
     }
+  }
+
+  private recordUniform(frameOffset: number, value: number, unit: 1 | 4): void {
+    const g = Math.floor(frameOffset / SHADOW_CHUNK);
+    let units = this.uniformUnit[g];
+    let values = this.uniformValue[g];
+    if (units === undefined || values === undefined) {
+      while (this.uniformUnit.length <= g) {
+        this.uniformUnit.push(undefined);
+        this.uniformValue.push(undefined);
+      }
+      units = this.uniformUnit[g] = new Uint8Array(SHADOW_CHUNK / PAGE_SIZE);
+      values = this.uniformValue[g] = new Uint32Array(SHADOW_CHUNK / PAGE_SIZE);
+    }
+    const f = (frameOffset % SHADOW_CHUNK) / PAGE_SIZE;
+    units[f] = unit;
+    values[f] = value >>> 0;
+  }
+
+  /** The uniform record of the frame holding `off` as [unit, value], unit 0 when its shadow bytes are the record. */
+  private uniformOf(off: number): number {
+    const units = this.uniformUnit[Math.floor(off / SHADOW_CHUNK)];
+    return units === undefined ? 0 : (units[Math.floor((off % SHADOW_CHUNK) / PAGE_SIZE)] as number);
+  }
+
+  /** Write out the shadow bytes of a uniformly recorded frame (before a write changes part of it). */
+  private materialise(off: number, chunk: Uint8Array): void {
+    const g = Math.floor(off / SHADOW_CHUNK);
+    const f = Math.floor((off % SHADOW_CHUNK) / PAGE_SIZE);
+    const units = this.uniformUnit[g] as Uint8Array;
+    const unit = units[f] as number;
+    const value = (this.uniformValue[g] as Uint32Array)[f] as number;
+    const at = f * PAGE_SIZE;
+    if (unit === 1) chunk.fill(value, at, at + PAGE_SIZE);
+    else new Uint32Array(chunk.buffer, chunk.byteOffset + at, PAGE_SIZE / 4).fill(value);
+    units[f] = 0;
   }
 
   flipOp(): void {
@@ -156,7 +212,8 @@ export class Auditor {
 
   /**
    * The shadow bytes of the 2 MiB of physical memory holding host offset `off` (index them with
-   * `off % SHADOW_CHUNK`), for writers that mirror a store of ≤ one page.
+   * `off % SHADOW_CHUNK`), for writers that mirror a store of ≤ one page into the frame holding
+   * `off` (a uniformly recorded frame has its shadow bytes written out first).
    */
   shadowChunk(off: number): Uint8Array {
     const g = Math.floor(off / SHADOW_CHUNK);
@@ -165,13 +222,30 @@ export class Auditor {
       while (this.shadowGroups.length <= g) this.shadowGroups.push(undefined);
       chunk = this.shadowGroups[g] = new Uint8Array(SHADOW_CHUNK);
     }
+    if (this.uniformOf(off) !== 0) this.materialise(off, chunk);
     return chunk;
   }
 
   /** Compare one executable frame with its shadow. */
   frameMatches(frameOffset: number, mem: Uint8Array): boolean {
+    const frame = mem.subarray(frameOffset, frameOffset + PAGE_SIZE);
+    const unit = this.uniformOf(frameOffset);
+    if (unit !== 0) {
+      const value = (this.uniformValue[Math.floor(frameOffset / SHADOW_CHUNK)] as Uint32Array)[Math.floor((frameOffset % SHADOW_CHUNK) / PAGE_SIZE)] as number;
+      return Buffer.compare(frame, this.patternPage(value, unit)) === 0;
+    }
     const at = frameOffset % SHADOW_CHUNK;
-    return Buffer.compare(mem.subarray(frameOffset, frameOffset + PAGE_SIZE), this.shadowChunk(frameOffset).subarray(at, at + PAGE_SIZE)) === 0;
+    return Buffer.compare(frame, this.shadowChunk(frameOffset).subarray(at, at + PAGE_SIZE)) === 0;
+  }
+
+  private patternPage(value: number, unit: number): Uint8Array {
+    const p = this.pattern;
+    if (p !== null && p.value === value && p.unit === unit) return p.page;
+    const page = new Uint8Array(PAGE_SIZE);
+    if (unit === 1) page.fill(value);
+    else new Uint32Array(page.buffer).fill(value);
+    this.pattern = { value, unit, page };
+    return page;
   }
 
   report(executablePages: number, wxPages: VAddr[], extra: AuditViolation[]): AuditReport {

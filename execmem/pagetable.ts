@@ -33,9 +33,9 @@ export class PageTable {
       t = new Map();
       this.regions.set(hi, t);
     }
-    const k = ((addr - hi * REGION) / 4096) | 0;
-    if (!t.has(k)) this.size++;
-    t.set(k, pte);
+    const before = t.size;
+    t.set(((addr - hi * REGION) / 4096) | 0, pte);
+    this.size += t.size - before;
   }
 
   delete(addr: VAddr): boolean {

@@ -290,11 +290,12 @@ export class AddressSpace implements GuestMemory {
     }
     this.vmap.insert(area);
     const mem = this.frames.bytes();
+    const filled = req.fill === 'trap' ? { value: this.config.trapWord, unit: this.config.trapUnit } : undefined;
     for (let i = 0; i < npages; i++) {
       const f = frameList[i] as number;
       const page = start + i * PAGE_SIZE;
       this.pages.set(page, { frame: f, perm: req.perm, huge: req.huge, area });
-      this.auditor.transition(page, null, req.perm, req.op, f * PAGE_SIZE, mem);
+      this.auditor.transition(page, null, req.perm, req.op, f * PAGE_SIZE, mem, filled);
     }
     if (!(req.perm & PERM_W)) this.setAliasPerms(frameList, PERM_RO, false);
     this.notifyMapping(start, req.size);
@@ -370,7 +371,9 @@ export class AddressSpace implements GuestMemory {
 
   private setAliasPerms(frameList: readonly number[], perm: Perm, rox: boolean): void {
     if (frameList.length === 0) return;
-    const sorted = [...frameList].sort((a, b) => a - b);
+    let ascending = true;
+    for (let i = 1; i < frameList.length && ascending; i++) if ((frameList[i] as number) < (frameList[i - 1] as number)) ascending = false;
+    const sorted = ascending ? frameList : [...frameList].sort((a, b) => a - b);
     let runStart = sorted[0] as number;
     let prev = runStart;
     const flush = (from: number, to: number): void => {
@@ -508,7 +511,7 @@ export class AddressSpace implements GuestMemory {
       const f = this.frames.allocFrame();
       this.trapFillHost(f * PAGE_SIZE, PAGE_SIZE);
       this.pages.set(a, { frame: f, perm: PERM_ROX, huge: false, area: this.kernelImage });
-      this.auditor.transition(a, null, PERM_ROX, 'boot: map kernel text', f * PAGE_SIZE, mem());
+      this.auditor.transition(a, null, PERM_ROX, 'boot: map kernel text', f * PAGE_SIZE, mem(), { value: this.config.trapWord, unit: this.config.trapUnit });
       frameList.push(f);
     }
     this.setAliasPerms(frameList, PERM_RO, false);

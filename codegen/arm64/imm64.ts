@@ -163,5 +163,7 @@ export function movImmScratch(): Uint32Array {
 /** The synthesis sequence for (lo, hi) into rd as an array of instruction words. */
 export function movImmWords(rd: RZr, lo: number, hi = 0): number[] {
   const n = movImmPlan(rd, lo, hi);
-  return Array.from(plan.subarray(0, n));
+  const words = new Array<number>(n);
+  for (let k = 0; k < n; k++) words[k] = plan[k] as number;
+  return words;
 }

@@ -54,7 +54,7 @@ import { vaddrToPair } from '../../support/u64.js';
 import {
   type Cond, type Reg, type RZr, type LdStOp, type AtomicOp,
   X0, X1, X2, X3, X4, X5, X6, X7, X9, X10, X11, X12, X13, X14, X19, X20, X21, X22, X25, X26, X29, X30, SP, XZR, WZR,
-  otherWidth, movImmWords,
+  otherWidth, emitMovImm,
   encAddImm, encSubImm, encAddReg, encSubReg, encCmpImm, encCmpReg, encTstReg, encNeg, encAndReg, encOrrReg, encEorReg,
   encOrrImm, encAndImm, encEorImm, isLogicalImmediate, type RegSize,
   encMovReg, encMovSp, encMvn, encMovz, encMovk, encUbfm, encSbfm, encLslImm, encLsrImm, encAsrImm, encUxth, encSxtb, encSxth, encSxtw,
@@ -153,7 +153,7 @@ class Arm64BpfEmitter extends BpfEmitterBase<FnInfo> {
 
   /** Constant into rd: 32-bit (zero-extended, W) or 64-bit from a sign-extended imm or (lo, hi). */
   private movImm(rd: X, lo: number, hi: number): void {
-    for (const word of movImmWords(rd, lo | 0, hi | 0)) this.put(word);
+    emitMovImm(this.buf, rd, lo | 0, hi | 0);
   }
 
   private bcond(cond: Cond, target: Label): void {

@@ -175,16 +175,17 @@ export function blindConstants(insns: readonly JitInsn[], rng: Rng): JitInsn[] {
   first[insns.length] = out.length;
   // Branch distances are remapped over the expanded program: the last replacement of a branch
   // carries it, and a target slot maps to the new slot of that instruction's first replacement.
-  const newSlotOfOld = new Map<number, number>();
-  for (let k = 0; k < insns.length; k++) newSlotOfOld.set((insns[k] as JitInsn).slot, (out[first[k] as number] as JitInsn).slot);
-  newSlotOfOld.set(insnsEndSlot(insns), slot);
+  const endSlot = insnsEndSlot(insns);
+  const newSlotOfOld = new Int32Array(endSlot + 1).fill(-1);
+  for (let k = 0; k < insns.length; k++) newSlotOfOld[(insns[k] as JitInsn).slot] = (out[first[k] as number] as JitInsn).slot;
+  newSlotOfOld[endSlot] = slot;
   for (let k = 0; k < insns.length; k++) {
     const orig = insns[k] as JitInsn;
     const target = branchTargetSlot(orig);
     if (target === null) continue;
     const n = out[(first[k + 1] as number) - 1] as JitInsn;
-    const nt = newSlotOfOld.get(target);
-    if (nt === undefined) throw new BpfJitError(k, `opcode 0x${orig.opcode.toString(16)}`, `branch target slot ${target} is not an instruction`);
+    const nt = target >= 0 && target <= endSlot ? (newSlotOfOld[target] as number) : -1;
+    if (nt < 0) throw new BpfJitError(k, `opcode 0x${orig.opcode.toString(16)}`, `branch target slot ${target} is not an instruction`);
     if (isLongJump(n)) n.imm = nt - n.slot - 1;
     else n.off = nt - n.slot - 1;
   }

@@ -3,10 +3,13 @@
 // offset table) and per call site recorded for the host (helper calls, memory checks, depth
 // checks), the memory-check predicate, and the reach test for symbols in kernel text.
 //
-// Compile speed (the bench's >= 2 M BPF insns/s): labels are anonymous (no name strings), slot
-// labels live in an array and exist only for branch targets, offsets and sites are buffer marks,
-// symbol addresses are looked up once per symbol, and the final pass reuses the sizing pass's
-// relaxation (CodeBuffer caches it).
+// Compile speed (the bench's >= 2 M BPF insns/s): instructions are copied once into objects of one
+// shape (every later read is monomorphic), labels are anonymous (no name strings), slot labels
+// live in an array and exist only for branch targets, offsets and sites are buffer marks (the
+// buffer's tables are sized from the instruction count), symbol addresses are looked up once per
+// symbol, and the final pass reuses the sizing pass's image and relaxation (CodeBuffer re-patches
+// only base-dependent fields); it checks that every mark kept its offset and then reuses the
+// sizing pass's offset table and sites.
 //
 // Invariant: reach decisions are made against every address the image may be placed at
 // (`opts.imageRange`), never the one final address, so the sizing pass and the final pass at the
@@ -159,7 +162,8 @@ export abstract class BpfEmitterBase<Fn> {
 
   /** The address of `symbol`, looked up once per emitter. */
   protected symbolAddress(symbol: string): number | undefined {
-    if (this.symbolCache.has(symbol)) return this.symbolCache.get(symbol);
+    const cached = this.symbolCache.get(symbol);
+    if (cached !== undefined || this.symbolCache.has(symbol)) return cached;
     const a = this.opts.symbolAddress(symbol);
     this.symbolCache.set(symbol, a);
     return a;
@@ -217,8 +221,9 @@ export abstract class BpfEmitterBase<Fn> {
     const sizedMarks = this.sizedMarks;
     const fin = this.finishAt(base);
     if (fin.bytes.length !== sized.bytes.length) throw new BpfJitError(0, '', `final pass at the ROX address changed the image size (${sized.bytes.length} -> ${fin.bytes.length})`);
-    let same = sizedMarks !== null && sizedMarks.length === fin.marks.length;
-    for (let k = 0; same && k < fin.marks.length; k++) if (fin.marks[k] !== (sizedMarks as Int32Array)[k]) same = false;
+    const marks = fin.marks;
+    let same = sizedMarks !== null && sizedMarks.length === marks.length;
+    for (let k = 0; same && k < marks.length; k++) if (marks[k] !== (sizedMarks as Int32Array)[k]) same = false;
     if (!same) {
       const again = this.result(fin);
       const n = again.insnOffsets.length;

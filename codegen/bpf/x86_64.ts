@@ -52,10 +52,10 @@ import { BpfEmitterBase } from './emitter-base.js';
 import {
   type Cond, type Reg64, type Reg32, type Reg8, type Reg16, type Mem,
   rax, rcx, rdx, rbx, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15, rsp, cl,
-  regOfSize, mem, byte, word, dword, qword,
+  regOfSize, mem, memIndex, memOfSize, dword, qword,
   emitMov, emitMovabs, emitLoadImm64, emitMovzx, emitMovsx, emitMovsxd, emitAlu, emitTest, emitImul, emitImul3,
   emitUnary, emitShift, emitBswap, emitXchg, emitXadd, emitCmpxchg, emitLea, emitPush, emitPop, emitJmp, emitJcc,
-  emitCall, emitCallSymbol, emitJmpSymbol, emitCallIndirect, emitJmpIndirect, emitRet, emitEndbr64, emitNop, emitCqo, emitCdq,
+  emitCall, emitCallSymbol, emitJmpSymbol, emitCallIndirect, emitJmpIndirect, emitRet, emitEndbr64, emitNop, emitCqo, emitCdq, JMP_BRANCH, JCC_BRANCH,
   type AluOp, type ShiftOp,
 } from '../x86_64/index.js';
 import { BPF_JIT_STACK_FRAME, BpfJitError, MAX_TAIL_CALL_CNT, SYM, type BpfCodegenOptions, type BpfCodegenResult, type JitInsn, type JitSite, type SiteKind, branchTargetSlot } from './common.js';
@@ -70,6 +70,11 @@ const JCC: Record<number, Cond> = {
   0x10: 'e', 0x20: 'a', 0x30: 'ae', 0x40: 'ne', 0x50: 'ne', 0x60: 'g', 0x70: 'ge', 0xa0: 'b', 0xb0: 'be', 0xc0: 'l', 0xd0: 'le',
 };
 
+/** rel8 opcodes of the short forward branches (CodeBuffer.shortForward). */
+const JMP8 = JMP_BRANCH.short[0] as number;
+const JNE8 = JCC_BRANCH.ne.short[0] as number;
+const JB8 = JCC_BRANCH.b.short[0] as number;
+
 const r32 = (r: Reg64): Reg32 => regOfSize(r, 32);
 const r16 = (r: Reg64): Reg16 => regOfSize(r, 16);
 const r8b = (r: Reg64): Reg8 => regOfSize(r, 8);
@@ -79,8 +84,9 @@ function sizeOf(opcode: number): 1 | 2 | 4 | 8 {
   return s === 0x00 ? 4 : s === 0x08 ? 2 : s === 0x10 ? 1 : 8;
 }
 
-function sizedMem(m: Mem, len: number): Mem {
-  return len === 1 ? byte(m) : len === 2 ? word(m) : len === 4 ? dword(m) : qword(m);
+/** [base + off] of `len` bytes. */
+function sizedMem(base: Reg64, off: number, len: number): Mem {
+  return memOfSize(base, off, (len * 8) as 8 | 16 | 32 | 64);
 }
 
 function insnText(i: JitInsn): string {
@@ -108,9 +114,9 @@ class X86BpfEmitter extends BpfEmitterBase<FnInfo> {
   private loadWindow(): void {
     if (!this.window) return;
     this.movabsSymbol(r11, SYM.fastWindow);
-    emitMov(this.buf, r12, qword(mem(r11, 0)));
+    emitMov(this.buf, r12, memOfSize(r11, 0, 64));
     emitUnary(this.buf, 'neg', r12);
-    emitMov(this.buf, r9, qword(mem(r11, 8)));
+    emitMov(this.buf, r9, memOfSize(r11, 8, 64));
   }
 
   /** Whether `symbol` is within rel32 reach (less 1 MiB of margin for the image itself). */
@@ -309,30 +315,30 @@ class X86BpfEmitter extends BpfEmitterBase<FnInfo> {
     const d = is64 ? d64 : r32(d64);
     const t = is64 ? r11 : r32(r11);
     const x = (i.opcode & 0x08) !== 0;
-    const done = this.local();
     const immKnown = !x;
     const imm = i.imm | 0;
+    // The special cases jump over the division with short forward branches (the sequence is short).
+    let done1 = -1;
+    let done2 = -1;
     if (x) emitMov(b, t, is64 ? (REG[i.src] as Reg64) : r32(REG[i.src] as Reg64));
     else if (is64) emitMov(b, r11, imm);
     else emitMov(b, r32(r11), imm >>> 0);
     if (!immKnown || imm === 0) {
-      const nonzero = this.local();
       emitTest(b, t, t);
-      emitJcc(b, 'ne', nonzero);
+      const nonzero = b.shortForward(JNE8);
       if (isMod) {
         if (!is64) emitMov(b, d, d);
       } else emitAlu(b, 'xor', r32(d64), r32(d64));
-      emitJmp(b, done);
-      b.bind(nonzero);
+      done1 = b.shortForward(JMP8);
+      b.bindShortForward(nonzero);
     }
     if (signed && (!immKnown || imm === -1)) {
-      const go = this.local();
       emitAlu(b, 'cmp', t, -1);
-      emitJcc(b, 'ne', go);
+      const go = b.shortForward(JNE8);
       if (isMod) emitAlu(b, 'xor', r32(d64), r32(d64));
       else emitUnary(b, 'neg', d);
-      emitJmp(b, done);
-      b.bind(go);
+      done2 = b.shortForward(JMP8);
+      b.bindShortForward(go);
     }
     if (d64 !== rax) emitPush(b, rax);
     if (d64 !== rdx) emitPush(b, rdx);
@@ -349,7 +355,8 @@ class X86BpfEmitter extends BpfEmitterBase<FnInfo> {
     if (d64 !== rdx) emitPop(b, rdx);
     if (d64 !== rax) emitPop(b, rax);
     emitMov(b, d, t);
-    b.bind(done);
+    if (done1 >= 0) b.bindShortForward(done1);
+    if (done2 >= 0) b.bindShortForward(done2);
   }
 
   private emitEndian(i: JitInsn, is64: boolean): void {
@@ -460,16 +467,13 @@ class X86BpfEmitter extends BpfEmitterBase<FnInfo> {
       this.callChecker(len, write ? 'w' : 'r');
       return;
     }
-    emitLea(b, r11, mem(base, i.off, { index: r12, scale: 1 }));
+    emitLea(b, r11, memIndex(base, r12, 1, i.off));
     emitAlu(b, 'cmp', r11, r9);
-    // jb over the slow path: its length is known once emitted (no relaxable item needed).
-    const jb = b.linearLength;
-    b.put16(0x0072);
+    // jb over the slow path: a short forward branch (the slow path is two instructions).
+    const ok = b.shortForward(JB8);
     emitLea(b, r11, mem(base, i.off));
     this.callChecker(len, write ? 'w' : 'r');
-    const skip = b.linearLength - (jb + 2);
-    if (skip > 127) throw new BpfJitError(this.cur, insnText(i), `memory-check slow path of ${skip} bytes does not fit jb rel8`);
-    b.set8(jb + 1, skip);
+    b.bindShortForward(ok);
   }
 
   /** `call chk_<len>_<table>` for the address in r11 (r = any region, w = writable, p = prog array). */
@@ -493,7 +497,7 @@ class X86BpfEmitter extends BpfEmitterBase<FnInfo> {
     const s64 = REG[i.src] as Reg64;
     const d64 = REG[i.dst] as Reg64;
     this.check(i, s64, len, false);
-    const m = sizedMem(mem(s64, i.off), len);
+    const m = sizedMem(s64, i.off, len);
     if (mode === 0x80) {
       if (len === 4) emitMovsxd(b, d64, m);
       else emitMovsx(b, d64, m);
@@ -511,7 +515,7 @@ class X86BpfEmitter extends BpfEmitterBase<FnInfo> {
     const d64 = REG[i.dst] as Reg64;
     const s64 = REG[i.src] as Reg64;
     this.check(i, d64, len, true);
-    const m = sizedMem(mem(d64, i.off), len);
+    const m = sizedMem(d64, i.off, len);
     if (mode === 0xc0) return this.emitAtomic(i, m, len === 8);
     if (mode !== 0x60) throw new BpfJitError(this.cur, insnText(i), 'unknown store mode');
     if ((i.opcode & 7) === 0x02) {
@@ -544,7 +548,7 @@ class X86BpfEmitter extends BpfEmitterBase<FnInfo> {
         const val = s64 === rax ? (is64 ? r10 : r32(r10)) : s;
         const w = (r: Reg64): Reg64 | Reg32 => (is64 ? r : r32(r));
         emitLea(b, r11, mem(REG[i.dst] as Reg64, i.off));
-        const at = sizedMem(mem(r11, 0), is64 ? 8 : 4);
+        const at = sizedMem(r11, 0, is64 ? 8 : 4);
         emitMov(b, r10, rax);
         emitPush(b, tmp64);
         const loop = this.local();
@@ -579,12 +583,12 @@ class X86BpfEmitter extends BpfEmitterBase<FnInfo> {
       const ok = this.local();
       const fail = this.local();
       b.bind(loop);
-      emitMov(b, rax, qword(mem(r10, 0)));
+      emitMov(b, rax, memOfSize(r10, 0, 64));
       emitTest(b, rax, rax);
       emitJcc(b, 'e', fail);
       emitAlu(b, 'cmp', r11, rax);
       emitJcc(b, 'b', next);
-      emitMov(b, rax, qword(mem(r10, 8)));
+      emitMov(b, rax, memOfSize(r10, 8, 64));
       emitAlu(b, 'sub', rax, len);
       emitAlu(b, 'cmp', r11, rax);
       emitJcc(b, 'be', ok);

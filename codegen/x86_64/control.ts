@@ -13,7 +13,7 @@
 //   at most 10-byte NOPs like llvm-mc's `.nops`.
 
 import type { CodeBuffer, Label, RelaxableBranch, RelaxForce, VeneerEmitter } from '../buffer.js';
-import { type Form, type Mem, X86_REL32, X86OperandError, checkImm, emitForm, isMem } from './encode.js';
+import { type Form, type Mem, X86_REL32, X86OperandError, checkImm, emitForm, emitFormRR, isMem } from './encode.js';
 import { condCode } from './emit.js';
 import type { Reg, Reg64 } from './regs.js';
 import {
@@ -38,7 +38,7 @@ export function emitPush(buf: CodeBuffer, src: Reg64 | Mem | number): void {
     return;
   }
   if (src.size !== 64) throw new X86OperandError(PUSH_O.insn, 'operand', `${(src as Reg).name} is not a 64-bit register`);
-  emitForm(buf, PUSH_O, null, src);
+  emitFormRR(buf, PUSH_O, -1, src.num, 0);
 }
 
 /** pop r64 | m64. */
@@ -49,15 +49,15 @@ export function emitPop(buf: CodeBuffer, dst: Reg64 | Mem): void {
     return;
   }
   if (dst.size !== 64) throw new X86OperandError(POP_O.insn, 'operand', `${(dst as Reg).name} is not a 64-bit register`);
-  emitForm(buf, POP_O, null, dst);
+  emitFormRR(buf, POP_O, -1, dst.num, 0);
 }
 
 // ----- branches ------------------------------------------------------------------------------------
 
 export const JMP_BRANCH: RelaxableBranch = Object.freeze({ name: 'jmp', short: [0xeb], long: [0xe9] });
-export const JCC_BRANCH: Readonly<Record<Cond, RelaxableBranch>> = Object.fromEntries(
-  CONDITIONS.map((c, i) => [c, Object.freeze({ name: `j${c}`, short: [0x70 + i], long: [0x0f, 0x80 + i] })]),
-) as unknown as Record<Cond, RelaxableBranch>;
+/** The relaxable jcc of each condition code (tttn order, as CONDITIONS). */
+const JCC_BY_CODE: readonly RelaxableBranch[] = CONDITIONS.map((c, i) => Object.freeze({ name: `j${c}`, short: [0x70 + i], long: [0x0f, 0x80 + i] }));
+export const JCC_BRANCH: Readonly<Record<Cond, RelaxableBranch>> = Object.fromEntries(CONDITIONS.map((c, i) => [c, JCC_BY_CODE[i]])) as unknown as Record<Cond, RelaxableBranch>;
 
 /** jmp label: rel8 or rel32, chosen at finish (relaxation). */
 export function emitJmp(buf: CodeBuffer, target: Label, force: RelaxForce = 'auto'): void {
@@ -66,8 +66,7 @@ export function emitJmp(buf: CodeBuffer, target: Label, force: RelaxForce = 'aut
 
 /** jcc label: rel8 or rel32, chosen at finish (relaxation). */
 export function emitJcc(buf: CodeBuffer, cond: Cond, target: Label, force: RelaxForce = 'auto'): void {
-  const cc = condCode(cond);
-  buf.emitRelaxable(JCC_BRANCH[CONDITIONS[cc] as Cond], target, force);
+  buf.emitRelaxable(JCC_BY_CODE[condCode(cond)] as RelaxableBranch, target, force);
 }
 
 function relCheck(f: Form, rel: number, size: 8 | 32): void {

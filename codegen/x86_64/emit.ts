@@ -10,11 +10,15 @@
 //   `05 id`/`25 id` when the destination is al/ax/eax/rax, unless `acc: false`), `{ form: 'ib' }`
 //   keeps `C1 /d ib` for a shift by 1, `disp32` on a memory operand keeps a 32-bit displacement.
 // - Every check runs before the first byte is written: a failed emit leaves the buffer unchanged.
+// - Fast paths (generated code's hot cases): when every operand is a 16/32/64-bit register or an
+//   immediate inside the operand's limits, the emitter picks the same form and writes it with
+//   emitFormRR (register numbers, no operand checks left to do); anything else, including every
+//   operand the emitter rejects, takes the general path, which checks and throws.
 // - Operand sizes must agree; a memory operand takes its size from the register operand, or from
 //   `byte/word/dword/qword(...)` when no register fixes it (immediate and unary forms).
 
 import type { CodeBuffer, Label, RelaxForce } from '../buffer.js';
-import { type Form, type Mem, X86ImmediateError, X86OperandError, checkImm, emitForm, isMem } from './encode.js';
+import { type Form, type Mem, X86ImmediateError, X86OperandError, checkImm, emitForm, emitFormRR, isMem } from './encode.js';
 import { type AnyReg, type Reg, type Reg16, type Reg32, type Reg64, type Reg8, regOfSize } from './regs.js';
 import {
   ALU, type AluForms, type AluOp, BSWAP, CC, CC_ALIASES, CMOVCC, CMPXCHG, type Cond, IMUL_RM, IMUL_RMI, IMUL_RMI8, LEA, MOVSXD, MOVSX_B, MOVSX_W,
@@ -84,6 +88,21 @@ function checkSizedImm(f: Form, size: OpSize, imm: number): void {
   checkImm(f, 'immediate', imm, lim[0], lim[1], lim[2]);
 }
 
+// Fast paths: operands that are 16/32/64-bit registers (and immediates inside IMM_LIMITS) are
+// encoded by emitFormRR with the form the general path would pick; everything else, including
+// every operand the general path rejects, takes the general path (which checks and throws).
+
+/** A 16-, 32- or 64-bit register: no memory operand, no byte register. */
+function isWide(x: RM | number): x is Reg16 | Reg32 | Reg64 {
+  return typeof x !== 'number' && (x as Mem).kind !== 'mem' && (x as AnyReg).size !== 8;
+}
+
+/** `imm` lies in IMM_LIMITS[size] (size 16, 32 or 64). */
+function immFits(size: number, imm: number): boolean {
+  const ok = size === 64 ? imm >= -(2 ** 31) && imm <= 2 ** 31 - 1 : size === 32 ? imm >= -(2 ** 31) && imm <= 2 ** 32 - 1 : imm >= -32768 && imm <= 65535;
+  return ok && Number.isInteger(imm);
+}
+
 /** Write LOCK before an instruction with a memory destination; returns the offset to undo to. */
 function lockBegin(buf: CodeBuffer, dst: RM, insn: string): number {
   if (!isMem(dst)) throw new X86OperandError(insn, 'destination', 'LOCK needs a memory destination');
@@ -113,6 +132,18 @@ export function condCode(c: Cond | string): number {
  * imm32); r32/imm is `B8+rd id` (zero-extends to 64 bits); 64-bit constants need emitMovabs.
  */
 export function emitMov(buf: CodeBuffer, dst: RM, src: RM | number): void {
+  if (isWide(dst)) {
+    const size = dst.size;
+    if (typeof src === 'number') {
+      if (immFits(size, src)) {
+        emitFormRR(buf, size === 64 ? (MOV_MI[64] as Form) : (MOV_OI[size] as Form), -1, dst.num, src);
+        return;
+      }
+    } else if (isWide(src) && src.size === size) {
+      emitFormRR(buf, MOV_MR[size] as Form, src.num, dst.num, 0);
+      return;
+    }
+  }
   if (typeof src === 'number') {
     if (isMem(dst)) {
       const size = rmSize('mov', dst, 0, 'destination');
@@ -196,6 +227,20 @@ export function emitMovsxd(buf: CodeBuffer, dst: Reg64, src: Reg32 | Mem): void 
 export function emitAlu(buf: CodeBuffer, op: AluOp, dst: RM, src: RM | number, opts?: ImmOptions): void {
   const forms = ALU[op];
   if (!forms) throw new X86OperandError(String(op), 'operation', `unknown ALU operation "${String(op)}"`);
+  if (opts === undefined && isWide(dst)) {
+    const size = dst.size;
+    if (typeof src === 'number') {
+      if (immFits(size, src)) {
+        const v = signedAs(src, size);
+        if (v >= -128 && v <= 127) emitFormRR(buf, forms.mi8[size] as Form, -1, dst.num, v);
+        else emitFormRR(buf, dst.num === 0 ? (forms.acc[size] as Form) : (forms.mi[size] as Form), -1, dst.num, size === 64 ? v : src);
+        return;
+      }
+    } else if (isWide(src) && src.size === size) {
+      emitFormRR(buf, forms.mr[size] as Form, src.num, dst.num, 0);
+      return;
+    }
+  }
   if (!opts?.lock) {
     aluBody(buf, forms, op, dst, src, opts);
     return;
@@ -253,6 +298,19 @@ export const emitCmp = (buf: CodeBuffer, dst: RM, src: RM | number, opts?: ImmOp
 
 /** test a, b: r/r, m/r, r/imm, m/imm (TEST has no imm8 form; the accumulator form A8/A9 when a is al/ax/eax/rax). */
 export function emitTest(buf: CodeBuffer, a: RM, b: AnyReg | number, opts?: { acc?: boolean }): void {
+  if (isWide(a)) {
+    const size = a.size;
+    if (typeof b === 'number') {
+      if (immFits(size, b)) {
+        const isAcc = a.num === 0 && opts?.acc !== false;
+        emitFormRR(buf, isAcc ? (TEST_ACC[size] as Form) : (TEST_MI[size] as Form), -1, a.num, b);
+        return;
+      }
+    } else if (isWide(b) && b.size === size) {
+      emitFormRR(buf, TEST_MR[size] as Form, b.num, a.num, 0);
+      return;
+    }
+  }
   if (typeof b === 'number') {
     const size = rmSize('test', a, 0, 'first operand');
     const full = TEST_MI[size] as Form;
@@ -271,6 +329,10 @@ export function emitTest(buf: CodeBuffer, a: RM, b: AnyReg | number, opts?: { ac
 export function emitUnary(buf: CodeBuffer, op: UnaryOp, rm: RM, opts?: LockOption): void {
   const forms = UNARY[op];
   if (!forms) throw new X86OperandError(String(op), 'operation', `unknown unary operation "${String(op)}"`);
+  if (!opts?.lock && isWide(rm)) {
+    emitFormRR(buf, forms[rm.size] as Form, -1, rm.num, 0);
+    return;
+  }
   if (!opts?.lock) {
     emitForm(buf, forms[rmSize(op, rm, 0, 'operand')] as Form, null, rm);
     return;
@@ -295,12 +357,22 @@ export const emitDec = (buf: CodeBuffer, rm: RM, opts?: LockOption): void => emi
 
 /** imul dst, src (two operands, 16/32/64-bit). One-operand imul: emitUnary(buf, 'imul', rm). */
 export function emitImul(buf: CodeBuffer, dst: Reg16 | Reg32 | Reg64, src: RM): void {
+  if (isWide(dst) && isWide(src) && src.size === dst.size) {
+    emitFormRR(buf, IMUL_RM[dst.size] as Form, dst.num, src.num, 0);
+    return;
+  }
   rmSize('imul', src, dst.size, 'source');
   emitForm(buf, pick(IMUL_RM, dst.size, 'imul', 'destination'), dst, src);
 }
 
 /** imul dst, src, imm (6B ib when the immediate fits imm8, else 69 id). */
 export function emitImul3(buf: CodeBuffer, dst: Reg16 | Reg32 | Reg64, src: RM, imm: number, opts?: ImmOptions): void {
+  if (opts === undefined && isWide(dst) && isWide(src) && src.size === dst.size && immFits(dst.size, imm)) {
+    const v = signedAs(imm, dst.size);
+    if (v >= -128 && v <= 127) emitFormRR(buf, IMUL_RMI8[dst.size] as Form, dst.num, src.num, v);
+    else emitFormRR(buf, IMUL_RMI[dst.size] as Form, dst.num, src.num, dst.size === 64 ? v : imm);
+    return;
+  }
   rmSize('imul', src, dst.size, 'source');
   const full = pick(IMUL_RMI, dst.size, 'imul', 'destination');
   checkSizedImm(full, dst.size, imm);
@@ -323,6 +395,19 @@ export interface ShiftOptions {
 export function emitShift(buf: CodeBuffer, op: ShiftOp, rm: RM, count: number | Reg8, opts?: ShiftOptions): void {
   const forms = SHIFT[op];
   if (!forms) throw new X86OperandError(String(op), 'operation', `unknown shift "${String(op)}"`);
+  if (isWide(rm)) {
+    const sz = rm.size;
+    if (typeof count === 'number') {
+      if (Number.isInteger(count) && count >= 0 && count <= (sz === 64 ? 63 : 31)) {
+        if (count === 1 && opts?.form !== 'ib') emitFormRR(buf, forms.one[sz] as Form, -1, rm.num, 0);
+        else emitFormRR(buf, forms.ib[sz] as Form, -1, rm.num, count);
+        return;
+      }
+    } else if (count.size === 8 && count.num === 1 && !count.high) {
+      emitFormRR(buf, forms.cl[sz] as Form, -1, rm.num, 0);
+      return;
+    }
+  }
   const size = rmSize(op, rm, 0, 'operand');
   if (typeof count !== 'number') {
     if (count.size !== 8 || count.num !== 1 || count.high) throw new X86OperandError(op, 'count', `a shift count register must be cl, not ${count.name}`);

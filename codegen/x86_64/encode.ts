@@ -12,7 +12,8 @@
 //   RIP-relative -> mod=00 rm=101 disp32 measured from the end of the instruction. The shortest
 //   displacement is chosen unless the operand forces disp32 (patchable code).
 // - Immediates are range-checked against the field before anything is written, so a failed emit
-//   leaves the buffer unchanged.
+//   leaves the buffer unchanged. `emitFormRR` is the register-number path for 16/32/64-bit
+//   register operands whose immediates the caller (emit.ts's fast paths) has already checked.
 
 import { JitboxError } from '../../support/errors.js';
 import { type CodeBuffer, type Label, type LabelUseKind } from '../buffer.js';
@@ -120,10 +121,23 @@ function checkAddrReg(r: Reg64, what: string): void {
 }
 
 /** [base + index*scale + disp]; base null gives an absolute [disp32] (or [index*scale + disp32]). */
-export function mem(base: Reg64 | null, disp = 0, opts: MemOptions = {}): Mem {
+export function mem(base: Reg64 | null, disp = 0, opts?: MemOptions): Mem {
+  if (opts === undefined) return makeMem(base, null, 1, disp, false, 0);
+  return makeMem(base, opts.index ?? null, opts.scale ?? 1, disp, opts.disp32 === true, opts.size ?? 0);
+}
+
+/** [base + index*scale + disp]. */
+export function memIndex(base: Reg64 | null, index: Reg64, scale: Scale = 1, disp = 0, disp32 = false): Mem {
+  return makeMem(base, index, scale, disp, disp32, 0);
+}
+
+/** [base + disp] of a given operand size: `qword(mem(base, disp))` without the intermediate operand. */
+export function memOfSize(base: Reg64 | null, disp: number, size: MemSize): Mem {
+  return makeMem(base, null, 1, disp, false, size);
+}
+
+function makeMem(base: Reg64 | null, index: Reg64 | null, scale: Scale, disp: number, disp32: boolean, size: MemSize): Mem {
   if (base) checkAddrReg(base, 'base');
-  const index = opts.index ?? null;
-  const scale = opts.scale ?? 1;
   if (index) {
     checkAddrReg(index, 'index');
     if (index.num === 4) throw new X86OperandError('memory operand', 'index', 'rsp cannot be an index register');
@@ -131,12 +145,7 @@ export function mem(base: Reg64 | null, disp = 0, opts: MemOptions = {}): Mem {
   if (scale !== 1 && scale !== 2 && scale !== 4 && scale !== 8) throw new X86OperandError('memory operand', 'scale', `scale ${String(scale)} is not 1, 2, 4 or 8`);
   if (scale !== 1 && !index) throw new X86OperandError('memory operand', 'scale', 'a scale needs an index register');
   checkDisp(disp, 'displacement');
-  return { kind: 'mem', base, index, scale, disp, rip: false, ripLabel: null, ripSymbol: null, disp32: opts.disp32 === true, size: opts.size ?? 0 };
-}
-
-/** [base + index*scale + disp]. */
-export function memIndex(base: Reg64 | null, index: Reg64, scale: Scale = 1, disp = 0, disp32 = false): Mem {
-  return mem(base, disp, { index, scale, disp32 });
+  return { kind: 'mem', base, index, scale, disp, rip: false, ripLabel: null, ripSymbol: null, disp32, size };
 }
 
 /** [rip + disp]: disp relative to the end of the instruction. */
@@ -173,6 +182,12 @@ export function isMem(x: AnyReg | Mem): x is Mem {
 
 export type ImmSize = 0 | 1 | 2 | 4 | 8;
 
+const IMM_RANGES: Record<number, [number, number, string]> = {
+  1: [-128, 255, 'an 8-bit immediate'],
+  2: [-32768, 65535, 'a 16-bit immediate'],
+  4: [-(2 ** 31), 2 ** 32 - 1, 'a 32-bit immediate'],
+};
+
 export interface Form {
   /** The SDM opcode column, e.g. "REX.W + 0F AF /r". */
   readonly opcode: string;
@@ -194,6 +209,13 @@ export interface Form {
   readonly o2: number;
   readonly o3: number;
   readonly opLen: number;
+  /** REX.W as its bit (8) or 0; `plus` as 0 (none), 1 (+r) or 2 (+cc). */
+  readonly rexW: number;
+  readonly plusKind: number;
+  /** Accepted immediate values for ib/iw/id (both 0 for no immediate and io), and their description. */
+  readonly immMin: number;
+  readonly immMax: number;
+  readonly immRange: string;
 }
 
 /** Parse one opcode column: "F0 REX.W + 0F C1 /r", "REX.W + B8+rd io", "0F 80+cc cd", "C1 /4 ib". */
@@ -228,10 +250,13 @@ export function form(opcode: string, insn: string): Form {
   }
   if (op.length === 0 || op.length > 4) throw new Error(`bad opcode "${opcode}"`);
   if (prefixes.length > 2) throw new Error(`too many prefixes in "${opcode}"`);
+  const range = imm > 0 && imm < 8 ? (IMM_RANGES[imm] as [number, number, string]) : ([0, 0, ''] as const);
   return {
     opcode, insn, prefixes, w, op, digit, plus, imm,
     p0: prefixes[0] ?? -1, p1: prefixes[1] ?? -1,
     o0: op[0] as number, o1: op[1] ?? 0, o2: op[2] ?? 0, o3: op[3] ?? 0, opLen: op.length,
+    rexW: w ? 8 : 0, plusKind: plus === 'r' ? 1 : plus === 'cc' ? 2 : 0,
+    immMin: range[0], immMax: range[1], immRange: range[2],
   };
 }
 
@@ -246,12 +271,6 @@ function mnemonicOfInsn(insn: string): string {
 
 // ---------------------------------------------------------------------------------------------
 // The engine
-
-const IMM_RANGES: Record<number, [number, number, string]> = {
-  1: [-128, 255, 'an 8-bit immediate'],
-  2: [-32768, 65535, 'a 16-bit immediate'],
-  4: [-(2 ** 31), 2 ** 32 - 1, 'a 32-bit immediate'],
-};
 
 /** Check `v` against [lo, hi] and throw naming the instruction and operand. */
 export function checkImm(f: Form, operand: string, v: number, lo: number, hi: number, range: string): void {
@@ -269,7 +288,7 @@ function byteRegCheck(f: Form, r: AnyReg, operand: string, rexPresent: boolean):
  * - `imm` (and `immHi` for io): the immediate; `cc`: the condition for +cc forms.
  */
 export function emitForm(buf: CodeBuffer, f: Form, reg: AnyReg | null, rm: AnyReg | Mem | null, imm = 0, immHi = 0, cc = 0): void {
-  let rex = f.w ? 8 : 0;
+  let rex = f.rexW;
   let forceRex = false;
   let hasHigh = false;
   if (reg) {
@@ -278,28 +297,26 @@ export function emitForm(buf: CodeBuffer, f: Form, reg: AnyReg | null, rm: AnyRe
     if (reg.high) hasHigh = true;
   }
   let m: Mem | null = null;
-  let rmReg: AnyReg | null = null;
+  let rmNum = 0;
   if (rm) {
-    if (isMem(rm)) {
-      m = rm;
+    if ((rm as Mem).kind === 'mem') {
+      m = rm as Mem;
       if (m.base) rex |= (m.base.num & 8) >> 3;
       if (m.index) rex |= (m.index.num & 8) >> 2;
     } else {
-      rmReg = rm;
-      rex |= (rmReg.num & 8) >> 3;
-      if (rmReg.needsRex) forceRex = true;
-      if (rmReg.high) hasHigh = true;
+      const r = rm as AnyReg;
+      rmNum = r.num;
+      rex |= (rmNum & 8) >> 3;
+      if (r.needsRex) forceRex = true;
+      if (r.high) hasHigh = true;
     }
   }
   const rexPresent = rex !== 0 || forceRex;
   if (hasHigh && rexPresent) {
     if (reg) byteRegCheck(f, reg, 'reg operand', true);
-    if (rmReg) byteRegCheck(f, rmReg, 'r/m operand', true);
+    if (rm && m === null) byteRegCheck(f, rm as AnyReg, 'r/m operand', true);
   }
-  if (f.imm > 0 && f.imm < 8) {
-    const r = IMM_RANGES[f.imm] as [number, number, string];
-    if (!Number.isInteger(imm) || imm < r[0] || imm > r[1]) throw new X86ImmediateError(f.insn, 'immediate', imm, r[2]);
-  }
+  if (f.immMax !== 0 && (!(imm >= f.immMin && imm <= f.immMax) || !Number.isInteger(imm))) throw new X86ImmediateError(f.insn, 'immediate', imm, f.immRange);
 
   const d = buf.writable(24);
   let p = buf.linearLength;
@@ -308,9 +325,7 @@ export function emitForm(buf: CodeBuffer, f: Form, reg: AnyReg | null, rm: AnyRe
     if (f.p1 >= 0) d[p++] = f.p1;
   }
   if (rexPresent) d[p++] = 0x40 | rex;
-  let add = 0;
-  if (f.plus === 'r') add = (rmReg as AnyReg).num & 7;
-  else if (f.plus === 'cc') add = cc;
+  const add = f.plusKind === 0 ? 0 : f.plusKind === 1 ? rmNum & 7 : cc;
   const n = f.opLen;
   if (n === 1) d[p++] = f.o0 + add;
   else {
@@ -328,8 +343,8 @@ export function emitForm(buf: CodeBuffer, f: Form, reg: AnyReg | null, rm: AnyRe
 
   if (f.digit !== -2) {
     const regField = f.digit >= 0 ? f.digit : (reg as AnyReg).num & 7;
-    if (m) p = writeMemOperand(buf, d, p, regField, m, f.imm, f.insn);
-    else d[p++] = 0xc0 | (regField << 3) | ((rmReg as AnyReg).num & 7);
+    if (m !== null) p = writeMemOperand(buf, d, p, regField, m, f.imm, f.insn);
+    else d[p++] = 0xc0 | (regField << 3) | (rmNum & 7);
   }
   switch (f.imm) {
     case 0:
@@ -356,6 +371,52 @@ export function emitForm(buf: CodeBuffer, f: Form, reg: AnyReg | null, rm: AnyRe
       d[p++] = immHi >> 8;
       d[p++] = immHi >> 16;
       d[p++] = immHi >> 24;
+  }
+  buf.commit(p);
+}
+
+/**
+ * The register-operand path of emitForm for the emitters' hot cases: `reg` (ModRM.reg; -1 = the
+ * form's /digit) and `rm` (ModRM.rm, or the register of a +r opcode) are hardware numbers of 16-,
+ * 32- or 64-bit registers (byte registers have their own REX rules and take emitForm), and `imm`
+ * has been checked against the form's field by the caller. Writes exactly what emitForm writes for
+ * the same registers; no io (imm64) or +cc forms.
+ */
+export function emitFormRR(buf: CodeBuffer, f: Form, reg: number, rm: number, imm: number): void {
+  const d = buf.writable(16);
+  let p = buf.linearLength;
+  if (f.p0 >= 0) {
+    d[p++] = f.p0;
+    if (f.p1 >= 0) d[p++] = f.p1;
+  }
+  const rex = f.rexW | (reg >= 0 ? (reg & 8) >> 1 : 0) | ((rm & 8) >> 3);
+  if (rex !== 0) d[p++] = 0x40 | rex;
+  const add = f.plusKind === 1 ? rm & 7 : 0;
+  const n = f.opLen;
+  if (n === 1) d[p++] = f.o0 + add;
+  else {
+    d[p++] = f.o0;
+    if (n === 2) d[p++] = f.o1 + add;
+    else {
+      d[p++] = f.o1;
+      if (n === 3) d[p++] = f.o2 + add;
+      else {
+        d[p++] = f.o2;
+        d[p++] = f.o3 + add;
+      }
+    }
+  }
+  if (f.digit !== -2) d[p++] = 0xc0 | ((f.digit >= 0 ? f.digit : reg & 7) << 3) | (rm & 7);
+  const k = f.imm;
+  if (k === 1) d[p++] = imm;
+  else if (k === 4) {
+    d[p++] = imm;
+    d[p++] = imm >> 8;
+    d[p++] = imm >> 16;
+    d[p++] = imm >> 24;
+  } else if (k === 2) {
+    d[p++] = imm;
+    d[p++] = imm >> 8;
   }
   buf.commit(p);
 }

@@ -343,9 +343,7 @@ export function slotIndex(insns: readonly BpfInsn[]): Int32Array {
   const last = insns[insns.length - 1];
   const n = last ? last.slot + insnSlots(last) : 0;
   const map = new Int32Array(n).fill(-1);
-  insns.forEach((ins, k) => {
-    map[ins.slot] = k;
-  });
+  for (let k = 0; k < insns.length; k++) map[(insns[k] as BpfInsn).slot] = k;
   return map;
 }
 

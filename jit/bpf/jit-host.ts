@@ -98,15 +98,38 @@ export class BpfJitHost {
   private readonly symbols = new Map<string, VAddr>();
   private readonly helperSymbols = new Map<HelperDef, VAddr>();
   active: ActiveRun | null = null;
-  /** Call sites of every live program by absolute return address (tail calls cross programs). */
-  private readonly sites = new Map<VAddr, { site: JitSite; insns: readonly BpfInsn[] }>();
+  /**
+   * Call sites of every live program by its image address (tail calls cross programs), in
+   * ascending return offsets as codegen records them; a fault finds its site by return address.
+   */
+  private readonly sites = new Map<VAddr, { sites: readonly JitSite[]; insns: readonly BpfInsn[] }>();
 
   addSites(image: VAddr, sites: readonly JitSite[], insns: readonly BpfInsn[]): void {
-    for (const site of sites) this.sites.set(image + site.ret, { site, insns });
+    for (let k = 1; k < sites.length; k++) {
+      if ((sites[k] as JitSite).ret <= (sites[k - 1] as JitSite).ret) throw new BpfRuntimeError('JIT call sites are not in ascending order of return offset');
+    }
+    this.sites.set(image, { sites, insns });
   }
 
   removeSites(image: VAddr, sites: readonly JitSite[]): void {
-    for (const site of sites) this.sites.delete(image + site.ret);
+    if (this.sites.get(image)?.sites === sites) this.sites.delete(image);
+  }
+
+  /** The live call site whose return address is `retAddr`. */
+  private siteAt(retAddr: VAddr): { site: JitSite; insns: readonly BpfInsn[] } | null {
+    for (const [image, p] of this.sites) {
+      const off = retAddr - image;
+      let lo = 0;
+      let hi = p.sites.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const r = (p.sites[mid] as JitSite).ret;
+        if (r === off) return { site: p.sites[mid] as JitSite, insns: p.insns };
+        if (r < off) lo = mid + 1;
+        else hi = mid - 1;
+      }
+    }
+    return null;
   }
 
   constructor(opts: { seed?: number; space?: AddressSpace; capstoneCheck?: boolean; arch?: 'x86_64' | 'arm64' } = {}) {
@@ -222,7 +245,7 @@ export class BpfJitHost {
       const ret = this.space.read(vaddrFromPair(rsp.lo, rsp.hi), 8);
       retAddr = vaddrFromPair(ret[0]! | (ret[1]! << 8) | (ret[2]! << 16) | (ret[3]! << 24), ret[4]! | (ret[5]! << 8) | (ret[6]! << 16) | (ret[7]! << 24));
     }
-    const found = this.sites.get(retAddr);
+    const found = this.siteAt(retAddr);
     if (!found) throw new BpfRuntimeError(`JIT fault stub reached from an unknown site (return address ${hexAddr(retAddr)})`);
     return { run, site: found.site, insn: found.insns[found.site.insn] as BpfInsn };
   }

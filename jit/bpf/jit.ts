@@ -24,7 +24,7 @@ import { blindConstants, withOrigins, type BpfCodegenResult, type JitInsn, type 
 import { compileBpfX86 } from '../../codegen/bpf/x86_64.js';
 import { compileBpfArm64 } from '../../codegen/bpf/arm64.js';
 import { conformanceProfile } from './helpers-conformance.js';
-import { BPF_MAX_CALL_DEPTH, BPF_STACK_SIZE, LDDW_SRC, type BpfInsn } from './isa.js';
+import { BPF_MAX_CALL_DEPTH, BPF_STACK_SIZE, LDDW_SRC, slotIndex, type BpfInsn } from './isa.js';
 import {
   BpfAddressSpace, BpfBudgetExceeded, BpfLoadError, DEFAULT_BUDGET, makeHelperContext, type BpfMapLike, type BpfProgram, type HelperContext,
   type HelperProfile, type RunOptions, type RunResult,
@@ -64,14 +64,21 @@ function resolveLddw(prog: BpfProgram, alloc: ArenaRegionAllocator): JitInsn[] {
   const memory = new BpfAddressSpace();
   memory.add(alloc.allocate(BPF_STACK_SIZE * BPF_MAX_CALL_DEPTH, 'stack', true, 'stack'));
   for (const m of maps) m.attach(memory, alloc);
-  return withOrigins(prog.insns).map((i) => {
-    if (i.opcode !== 0x18 || i.src === LDDW_SRC.IMM64) return i;
-    const m: BpfMapLike | undefined = i.src === LDDW_SRC.MAP_IDX || i.src === LDDW_SRC.MAP_IDX_VALUE ? maps[i.imm] : maps.find((x) => x.fd === i.imm);
-    if (!m) throw new BpfLoadError(i.slot, disasm(i), `no map with ${i.src >= 5 ? 'index' : 'fd'} ${i.imm} in the program's map table`);
-    const addr = i.src === LDDW_SRC.MAP_FD || i.src === LDDW_SRC.MAP_IDX ? m.objectAddr : m.valueAddr(i.imm2 ?? 0);
-    const p = vaddrToPair(addr);
-    return { opcode: i.opcode, dst: i.dst, src: 0, off: i.off, imm: p.lo | 0, imm2: p.hi | 0, slot: i.slot, origin: i.origin as number };
-  });
+  const insns = withOrigins(prog.insns);
+  for (let k = 0; k < insns.length; k++) {
+    const i = insns[k] as JitInsn;
+    if (i.opcode === 0x18 && i.src !== LDDW_SRC.IMM64) insns[k] = resolveMapRef(i, maps);
+  }
+  return insns;
+}
+
+/** An lddw map reference as the plain 64-bit constant of the map object or value address. */
+function resolveMapRef(i: JitInsn, maps: readonly BpfMapLike[]): JitInsn {
+  const m: BpfMapLike | undefined = i.src === LDDW_SRC.MAP_IDX || i.src === LDDW_SRC.MAP_IDX_VALUE ? maps[i.imm] : maps.find((x) => x.fd === i.imm);
+  if (!m) throw new BpfLoadError(i.slot, disasm(i), `no map with ${i.src >= 5 ? 'index' : 'fd'} ${i.imm} in the program's map table`);
+  const addr = i.src === LDDW_SRC.MAP_FD || i.src === LDDW_SRC.MAP_IDX ? m.objectAddr : m.valueAddr(i.imm2 ?? 0);
+  const p = vaddrToPair(addr);
+  return { opcode: i.opcode, dst: i.dst, src: 0, off: i.off, imm: p.lo | 0, imm2: p.hi | 0, slot: i.slot, origin: i.origin as number };
 }
 
 export class JitProgram {
@@ -214,13 +221,12 @@ export function jitCompile(program: BpfProgram, opts: JitOptions = {}): JitProgr
   if (host.space.arch !== arch) throw new UnsupportedError(`a ${host.space.arch} JIT host cannot run ${arch} code`, { arch });
   const harden = opts.harden === true;
   const verdict = verifyProgram(program.insns, { profile, ...(program.maps ? { maps: program.maps } : {}) });
-  const indexOfSlot = new Map<number, number>();
-  program.insns.forEach((i, k) => indexOfSlot.set(i.slot, k));
-  const functions = verdict.functions.map((s) => indexOfSlot.get(s) as number);
+  const indexOfSlot = slotIndex(program.insns);
+  const functions = verdict.functions.map((s) => indexOfSlot[s] as number);
   const proven = new Set<number>();
   for (const slot of verdict.provenStackAccesses.keys()) {
-    const k = indexOfSlot.get(slot);
-    if (k !== undefined) proven.add(k);
+    const k = indexOfSlot[slot];
+    if (k !== undefined && k >= 0) proven.add(k);
   }
   const allocator = host.newAllocator();
   let insns = resolveLddw(program, allocator);
@@ -228,11 +234,9 @@ export function jitCompile(program: BpfProgram, opts: JitOptions = {}): JitProgr
   let fnStarts = functions;
   if (harden) {
     insns = blindConstants(insns, new Rng(opts.seed ?? 0x0b11d));
-    const first = new Map<number, number>();
-    insns.forEach((i, k) => {
-      if (!first.has(i.origin as number)) first.set(i.origin as number, k);
-    });
-    fnStarts = functions.map((f) => first.get(f) as number);
+    const first = new Int32Array(program.insns.length).fill(-1);
+    for (let k = insns.length - 1; k >= 0; k--) first[(insns[k] as JitInsn).origin as number] = k;
+    fnStarts = functions.map((f) => first[f] as number);
   }
   const cfg = host.space.config;
   let tailCallHelper: number | undefined;

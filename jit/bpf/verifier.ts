@@ -162,11 +162,16 @@ export function verifyProgram(program: Uint8Array | readonly BpfInsn[], opts: Ve
   const funcEnd = (f: number): number => (f + 1 < functions.length ? (functions[f + 1] as number) : nslots);
 
   // ---- Pass 2: dataflow (must-init + fp offsets), reachability, exits -----------------------
-  const states: (RegState | null)[] = new Array<RegState | null>(n).fill(null);
+  // The state of instruction k lives at states[k * 11 ..] once `seen[k]`; `s` is the state being
+  // transferred and `callee` a callee's entry state (scratch arrays: nothing is allocated per step).
+  const states = new Float64Array(n * 11);
+  const seen = new Uint8Array(n);
   const work: number[] = [];
   const inWork = new Uint8Array(n);
   const hasExit = new Uint8Array(functions.length);
   const backEdges: [number, number][] = [];
+  /** from * nslots + to of each recorded back-edge. */
+  const backEdgeKeys = new Set<number>();
   const proven = new Map<number, StackAccess>();
   const unsafe = new Set<number>();
   const callees = functions.map(() => new Set<number>());
@@ -176,15 +181,17 @@ export function verifyProgram(program: Uint8Array | readonly BpfInsn[], opts: Ve
   const nargs = Math.max(0, Math.min(5, opts.entryArgs ?? 2));
   for (let r = 1; r <= nargs; r++) entry[r] = UNKNOWN;
   const propagate = (k: number, s: RegState): void => {
-    const cur = states[k];
-    if (!cur) {
-      states[k] = s.slice();
+    const at = k * 11;
+    if (!seen[k]) {
+      seen[k] = 1;
+      states.set(s, at);
     } else {
       let changed = false;
       for (let r = 0; r < 11; r++) {
-        const m = meet(cur[r] as number, s[r] as number);
-        if (m !== cur[r]) {
-          cur[r] = m;
+        const c = states[at + r] as number;
+        const m = meet(c, s[r] as number);
+        if (m !== c) {
+          states[at + r] = m;
           changed = true;
         }
       }
@@ -197,35 +204,40 @@ export function verifyProgram(program: Uint8Array | readonly BpfInsn[], opts: Ve
   };
   propagate(0, entry);
 
+  const s: RegState = new Float64Array(11);
+  const callee: RegState = new Float64Array(11);
+  let k = 0;
+  let i = insns[0] as BpfInsn;
+  const read = (r: number): void => {
+    if (s[r] === UNINIT) fail(k, 'uninit-register', `r${r} is read before it is written`);
+  };
+  const stackCheck = (base: number, bytes: number, write: boolean): void => {
+    const b = s[base] as number;
+    if (b === UNINIT || b === UNKNOWN) {
+      unsafe.add(i.slot);
+      proven.delete(i.slot);
+      return;
+    }
+    const off = b + i.off;
+    if (off < -BPF_STACK_SIZE || off + bytes > 0) fail(k, 'stack-bounds', `stack access [fp${off >= 0 ? '+' : ''}${off}, +${bytes}) outside the ${BPF_STACK_SIZE}-byte frame`);
+    if (off % bytes !== 0) fail(k, 'stack-alignment', `stack access at fp${off} is not aligned to its size ${bytes}`);
+    if (!unsafe.has(i.slot)) {
+      const prev = proven.get(i.slot);
+      if (prev && prev.fpOffset !== off) {
+        proven.delete(i.slot);
+        unsafe.add(i.slot);
+      } else proven.set(i.slot, { slot: i.slot, fpOffset: off, bytes, write });
+    }
+  };
+
   while (work.length > 0) {
-    const k = work.pop() as number;
+    k = work.pop() as number;
     inWork[k] = 0;
-    const i = insns[k] as BpfInsn;
+    i = insns[k] as BpfInsn;
     const info = OPCODE_INFO[i.opcode];
     if (!info) return fail(k, 'decode', 'unknown opcode');
-    const s = (states[k] as RegState).slice();
+    for (let r = 0, at = k * 11; r < 11; r++) s[r] = states[at + r] as number;
     const f = funcOf[k] as number;
-    const read = (r: number): void => {
-      if (s[r] === UNINIT) fail(k, 'uninit-register', `r${r} is read before it is written`);
-    };
-    const stackCheck = (base: number, bytes: number, write: boolean): void => {
-      const b = s[base] as number;
-      if (b === UNINIT || b === UNKNOWN) {
-        unsafe.add(i.slot);
-        proven.delete(i.slot);
-        return;
-      }
-      const off = b + i.off;
-      if (off < -BPF_STACK_SIZE || off + bytes > 0) fail(k, 'stack-bounds', `stack access [fp${off >= 0 ? '+' : ''}${off}, +${bytes}) outside the ${BPF_STACK_SIZE}-byte frame`);
-      if (off % bytes !== 0) fail(k, 'stack-alignment', `stack access at fp${off} is not aligned to its size ${bytes}`);
-      if (!unsafe.has(i.slot)) {
-        const prev = proven.get(i.slot);
-        if (prev && prev.fpOffset !== off) {
-          proven.delete(i.slot);
-          unsafe.add(i.slot);
-        } else proven.set(i.slot, { slot: i.slot, fpOffset: off, bytes, write });
-      }
-    };
     let fallthrough = true;
     let jumpTo = -1;
     switch (info.kind) {
@@ -290,7 +302,7 @@ export function verifyProgram(program: Uint8Array | readonly BpfInsn[], opts: Ve
         if (info.kind === 'callx') read(i.dst);
         if (info.kind === 'call' && i.src === CALL_SRC.LOCAL) {
           const tk = targetIdx[k] as number;
-          const callee = s.slice();
+          callee.set(s);
           for (let r = 0; r < 10; r++) if (r < 1 || r > 5) callee[r] = UNINIT;
           for (let r = 1; r <= 5; r++) if (callee[r] !== UNINIT) callee[r] = UNKNOWN;
           callee[BPF_REG_FP] = 0;
@@ -314,7 +326,11 @@ export function verifyProgram(program: Uint8Array | readonly BpfInsn[], opts: Ve
       if (funcOf[jumpTo] !== f) fail(k, 'jump-across-function', `jump to slot ${tslot} leaves the function starting at slot ${functions[f]}`);
       if (tslot <= i.slot) {
         if (strict) fail(k, 'back-edge', `back-edge to slot ${tslot} (loops are rejected in strict mode)`);
-        if (!backEdges.some(([a, b]) => a === i.slot && b === tslot)) backEdges.push([i.slot, tslot]);
+        const key = i.slot * nslots + tslot;
+        if (!backEdgeKeys.has(key)) {
+          backEdgeKeys.add(key);
+          backEdges.push([i.slot, tslot]);
+        }
       }
       propagate(jumpTo, s);
     }
@@ -327,14 +343,14 @@ export function verifyProgram(program: Uint8Array | readonly BpfInsn[], opts: Ve
 
   // ---- Pass 3: function-level checks --------------------------------------------------------
   let reachable = 0;
-  for (let k = 0; k < n; k++) if (states[k]) reachable++;
+  for (let k = 0; k < n; k++) if (seen[k]) reachable++;
   for (let f = 0; f < functions.length; f++) {
     const startK = map[functions[f] as number] as number;
-    if (!states[startK]) continue;
+    if (!seen[startK]) continue;
     if (!hasExit[f]) fail(startK, 'no-exit', `no exit is reachable in the function starting at slot ${functions[f]}`);
   }
   if (strict) {
-    for (let k = 0; k < n; k++) if (!states[k]) fail(k, 'unreachable', 'unreachable instruction (rejected in strict mode)');
+    for (let k = 0; k < n; k++) if (!seen[k]) fail(k, 'unreachable', 'unreachable instruction (rejected in strict mode)');
     const onPath = new Uint8Array(functions.length);
     const done = new Uint8Array(functions.length);
     const visit = (f: number): void => {

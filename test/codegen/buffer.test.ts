@@ -149,6 +149,31 @@ describe('x86 branch relaxation', () => {
     expect(hex(b.finish({ base: BASE }).bytes.subarray(gap))).toBe(want);
   });
 
+  it('a short forward branch writes what a label and a relaxable branch would, and refuses what they would not', () => {
+    const viaLabel = new CodeBuffer('x86_64');
+    const l = viaLabel.newLabel();
+    X.emitJcc(viaLabel, 'b', l);
+    X.emitNops(viaLabel, 127);
+    viaLabel.bind(l);
+    X.emitRet(viaLabel);
+    const short = new CodeBuffer('x86_64');
+    const t = short.shortForward(0x72);
+    X.emitNops(short, 127);
+    short.bindShortForward(t);
+    X.emitRet(short);
+    expect(hex(short.finish({ base: BASE }).bytes)).toBe(hex(viaLabel.finish({ base: BASE }).bytes));
+
+    const far = new CodeBuffer('x86_64');
+    const f = far.shortForward(0xeb);
+    X.emitNops(far, 128);
+    expect(() => far.bindShortForward(f)).toThrow(BranchRangeError);
+    const over = new CodeBuffer('x86_64');
+    const o = over.shortForward(0xeb);
+    X.emitJmp(over, over.newLabel());
+    expect(() => over.bindShortForward(o)).toThrow(/relaxable branch/);
+    expect(() => over.bindShortForward(1)).toThrow(/unknown short branch/);
+  });
+
   it('jcc grows to 0f 8x rel32', () => {
     const b = new CodeBuffer('x86_64');
     const l = b.newLabel('t');

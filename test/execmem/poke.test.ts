@@ -92,3 +92,26 @@ describe('audit catches code changed outside text_poke', () => {
     });
   }
 });
+
+describe('audit of trap-filled pages shadowed without a copy', () => {
+  for (const arch of ARCHES) {
+    it(`${arch}: a stray store into a never-poked pack page or next to a poke is caught`, () => {
+      const s = space(arch);
+      const bin = s.packs.binaryPackAlloc(100);
+      const far = bin.header + 64 * PAGE_SIZE;
+      expect(s.audit().ok).toBe(true);
+      new Uint8Array(s.memory.buffer)[s.translate(far + 8, 'fetch')] = 0x90;
+      const stray = s.audit();
+      expect(stray.ok).toBe(false);
+      expect(stray.violations.map((v) => v.page)).toEqual([`0x${BigInt.asUintN(64, BigInt(far)).toString(16)}`]);
+
+      const t = space(arch);
+      const b2 = t.packs.binaryPackAlloc(100);
+      b2.rw.set(words(arch, 64), b2.rwImageOffset);
+      t.packs.binaryPackFinalize(b2);
+      expect(t.audit().ok).toBe(true);
+      new Uint8Array(t.memory.buffer)[t.translate(b2.header + b2.size + 4, 'fetch')] = 0x90;
+      expect(t.audit().ok).toBe(false);
+    });
+  }
+});
