@@ -325,7 +325,25 @@ export function emitForm(buf: CodeBuffer, f: Form, reg: AnyReg | null, rm: AnyRe
     if (f.p1 >= 0) d[p++] = f.p1;
   }
   if (rexPresent) d[p++] = 0x40 | rex;
-  const add = f.plusKind === 0 ? 0 : f.plusKind === 1 ? rmNum & 7 : cc;
+  p = writeOpcode(d, p, f, f.plusKind === 0 ? 0 : f.plusKind === 1 ? rmNum & 7 : cc);
+
+  if (f.digit !== -2) {
+    const regField = f.digit >= 0 ? f.digit : (reg as AnyReg).num & 7;
+    if (m !== null) p = writeMemOperand(buf, d, p, regField, m, f.imm, f.insn);
+    else d[p++] = 0xc0 | (regField << 3) | (rmNum & 7);
+  }
+  p = writeImm(d, p, f.imm, imm);
+  if (f.imm === 8) {
+    d[p++] = immHi;
+    d[p++] = immHi >> 8;
+    d[p++] = immHi >> 16;
+    d[p++] = immHi >> 24;
+  }
+  buf.commit(p);
+}
+
+/** The form's opcode bytes at d[p], `add` added to the last (+r / +cc); returns the new end. */
+function writeOpcode(d: Uint8Array, p: number, f: Form, add: number): number {
   const n = f.opLen;
   if (n === 1) d[p++] = f.o0 + add;
   else {
@@ -340,39 +358,19 @@ export function emitForm(buf: CodeBuffer, f: Form, reg: AnyReg | null, rm: AnyRe
       }
     }
   }
+  return p;
+}
 
-  if (f.digit !== -2) {
-    const regField = f.digit >= 0 ? f.digit : (reg as AnyReg).num & 7;
-    if (m !== null) p = writeMemOperand(buf, d, p, regField, m, f.imm, f.insn);
-    else d[p++] = 0xc0 | (regField << 3) | (rmNum & 7);
-  }
-  switch (f.imm) {
-    case 0:
-      break;
-    case 1:
-      d[p++] = imm;
-      break;
-    case 2:
-      d[p++] = imm;
-      d[p++] = imm >> 8;
-      break;
-    case 4:
-      d[p++] = imm;
-      d[p++] = imm >> 8;
-      d[p++] = imm >> 16;
-      d[p++] = imm >> 24;
-      break;
-    default:
-      d[p++] = imm;
-      d[p++] = imm >> 8;
-      d[p++] = imm >> 16;
-      d[p++] = imm >> 24;
-      d[p++] = immHi;
-      d[p++] = immHi >> 8;
-      d[p++] = immHi >> 16;
-      d[p++] = immHi >> 24;
-  }
-  buf.commit(p);
+/** The low `kind` bytes (0, 1, 2, 4; 8 writes the low 4) of `imm` at d[p]; returns the new end. */
+function writeImm(d: Uint8Array, p: number, kind: number, imm: number): number {
+  if (kind === 0) return p;
+  d[p++] = imm;
+  if (kind === 1) return p;
+  d[p++] = imm >> 8;
+  if (kind === 2) return p;
+  d[p++] = imm >> 16;
+  d[p++] = imm >> 24;
+  return p;
 }
 
 /**
@@ -391,33 +389,9 @@ export function emitFormRR(buf: CodeBuffer, f: Form, reg: number, rm: number, im
   }
   const rex = f.rexW | (reg >= 0 ? (reg & 8) >> 1 : 0) | ((rm & 8) >> 3);
   if (rex !== 0) d[p++] = 0x40 | rex;
-  const add = f.plusKind === 1 ? rm & 7 : 0;
-  const n = f.opLen;
-  if (n === 1) d[p++] = f.o0 + add;
-  else {
-    d[p++] = f.o0;
-    if (n === 2) d[p++] = f.o1 + add;
-    else {
-      d[p++] = f.o1;
-      if (n === 3) d[p++] = f.o2 + add;
-      else {
-        d[p++] = f.o2;
-        d[p++] = f.o3 + add;
-      }
-    }
-  }
+  p = writeOpcode(d, p, f, f.plusKind === 1 ? rm & 7 : 0);
   if (f.digit !== -2) d[p++] = 0xc0 | ((f.digit >= 0 ? f.digit : reg & 7) << 3) | (rm & 7);
-  const k = f.imm;
-  if (k === 1) d[p++] = imm;
-  else if (k === 4) {
-    d[p++] = imm;
-    d[p++] = imm >> 8;
-    d[p++] = imm >> 16;
-    d[p++] = imm >> 24;
-  } else if (k === 2) {
-    d[p++] = imm;
-    d[p++] = imm >> 8;
-  }
+  p = writeImm(d, p, f.imm, imm);
   buf.commit(p);
 }
 
