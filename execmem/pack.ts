@@ -99,6 +99,7 @@ export class BpfPacks {
   private readonly releasedPacks = new Map<VAddr, Uint8Array>();
   private packedLive = 0;
   private slab = new ArrayBuffer(STAGING_SLAB);
+  private slabWords = new Uint32Array(this.slab);
   private slabUsed = 0;
   private readonly pagePrograms = new Map<VAddr, PageBinary>();
   private readonly freedPages = new Set<VAddr>();
@@ -424,17 +425,24 @@ export class BpfPacks {
    * shared slab so that allocation stays cheap; each is a plain Uint8Array of exactly `size` bytes.
    */
   private stagingBuffer(size: number): Uint8Array {
-    let buf: Uint8Array;
-    if (size > STAGING_SLAB / 8) buf = new Uint8Array(size);
-    else {
-      if (this.slabUsed + size > STAGING_SLAB) {
-        this.slab = new ArrayBuffer(STAGING_SLAB);
-        this.slabUsed = 0;
-      }
-      buf = new Uint8Array(this.slab, this.slabUsed, size);
-      this.slabUsed += size;
+    if (size > STAGING_SLAB / 8) {
+      const big = new Uint8Array(size);
+      this.trapFillBuffer(big);
+      return big;
     }
-    this.trapFillBuffer(buf);
+    // Buffers start 8-byte aligned, so the word fill of [start, roundUp(end, 4)) covers exactly this
+    // buffer and alignment padding no other buffer uses.
+    if (this.slabUsed + size > STAGING_SLAB) {
+      this.slab = new ArrayBuffer(STAGING_SLAB);
+      this.slabWords = new Uint32Array(this.slab);
+      this.slabUsed = 0;
+    }
+    const start = this.slabUsed;
+    const buf = new Uint8Array(this.slab, start, size);
+    this.slabUsed = roundUp(start + size, 8);
+    const c = this.space.config;
+    if (c.trapUnit === 1) buf.fill(c.trapWord);
+    else this.slabWords.fill(c.trapWord, start >>> 2, (start + size + 3) >>> 2);
     return buf;
   }
 

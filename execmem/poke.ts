@@ -29,6 +29,21 @@ export interface PokeOptions {
   op?: string;
 }
 
+/** 32-bit views of whole buffers (guest memory, audit shadow chunks), made once per buffer. */
+const wordViews = new WeakMap<ArrayBufferLike, Uint32Array>();
+
+/** Fill n bytes (a multiple of 4, 4-aligned in the buffer) of `u8` from `at` with the word `value`. */
+function fillWords(u8: Uint8Array, value: number, at: number, n: number): void {
+  const buf = u8.buffer;
+  let w = wordViews.get(buf);
+  if (w === undefined || w.length === 0) {
+    w = new Uint32Array(buf, 0, buf.byteLength >>> 2);
+    wordViews.set(buf, w);
+  }
+  const i = (u8.byteOffset + at) >>> 2;
+  w.fill(value, i, i + (n >>> 2));
+}
+
 export class TextPoker {
   private readonly space: AddressSpace;
   /** The poking mm / fixmap slot: frame mapped at alias page i (-1 = none), only during a step. */
@@ -72,7 +87,7 @@ export class TextPoker {
     this.validate(op, addr, len, arm);
     this.steps(addr, len, op, (mem, host, _off, n) => {
       if (!arm) mem.fill(value, host, host + n);
-      else new Uint32Array(mem.buffer, host, n >>> 2).fill(value);
+      else fillWords(mem, value, host, n);
     });
     this.finish(addr, len, opts.flush ?? true);
   }

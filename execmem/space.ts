@@ -444,7 +444,7 @@ export class AddressSpace implements GuestMemory {
       this.frames.bytes().fill(this.config.trapWord, off, off + len);
       return;
     }
-    new Uint32Array(this.frames.memory.buffer, off, len >>> 2).fill(this.config.trapWord);
+    this.frames.words().fill(this.config.trapWord, off >>> 2, (off + len) >>> 2);
   }
 
   /** True when every byte of [addr, addr+len) reads as the arch trap. */
