@@ -636,13 +636,7 @@ export class CodeBuffer {
         const shift = prefix[u.items] as number;
         const fieldOff = u.field + shift;
         const useAddr = base + u.origin + shift;
-        let target: VAddr;
-        if (u.label >= 0) target = base + this.labelFinal(u.label, prefix);
-        else {
-          const r = opts.resolve?.(u.symbol as string);
-          if (r === undefined) throw new UnresolvedSymbolError(u.symbol as string, fieldOff);
-          target = r + u.addend;
-        }
+        const target = this.useTarget(u, base, prefix, opts.resolve, fieldOff);
         const via = u.veneerAt >= 0 ? base + u.veneerAt : target;
         const k = u.kind;
         const d = k.distance ? k.distance(useAddr, via) : via - useAddr;
@@ -728,13 +722,7 @@ export class CodeBuffer {
       const shift = prefix[u.items] as number;
       const fieldOff = u.field + shift;
       const useAddr = base + u.origin + shift;
-      let target: VAddr;
-      if (u.label >= 0) target = base + this.labelFinal(u.label, prefix);
-      else {
-        const r = opts.resolve?.(u.symbol as string);
-        if (r === undefined) throw new UnresolvedSymbolError(u.symbol as string, fieldOff);
-        target = r + u.addend;
-      }
+      const target = this.useTarget(u, base, prefix, opts.resolve, fieldOff);
       const via = u.veneerAt >= 0 ? base + u.veneerAt : target;
       const k = u.kind;
       const d = k.distance ? k.distance(useAddr, via) : via - useAddr;
@@ -786,5 +774,13 @@ export class CodeBuffer {
 
   private labelFinal(id: number, prefix: Int32Array): number {
     return (this.labelPos[id] as number) + (prefix[this.labelItems[id] as number] as number);
+  }
+
+  /** The address a use refers to: its label's final address, or its symbol resolved plus addend. */
+  private useTarget(u: Use, base: VAddr, prefix: Int32Array, resolve: ((symbol: string) => VAddr | undefined) | undefined, fieldOff: number): VAddr {
+    if (u.label >= 0) return base + this.labelFinal(u.label, prefix);
+    const r = resolve?.(u.symbol as string);
+    if (r === undefined) throw new UnresolvedSymbolError(u.symbol as string, fieldOff);
+    return r + u.addend;
   }
 }
