@@ -9,34 +9,17 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { register } from '../../jit/commands/unpack.js';
+import { type CapturedRun, runCaptured } from '../cli-capture.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'jit', 'cli.js');
 const EX = join(ROOT, 'examples', 'bkey');
 
 /** Run `jitbox ARGS` in-process, capturing stdout/stderr and the exit code. */
-async function jitbox(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+async function jitbox(...args: string[]): Promise<CapturedRun> {
   const program = new Command().name('jitbox').option('--json').option('--debug').exitOverride();
   register(program);
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((c: string | Uint8Array) => ((stdout += String(c)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((c: string | Uint8Array) => ((stderr += String(c)), true)) as typeof process.stderr.write;
-  const before = process.exitCode;
-  process.exitCode = 0;
-  try {
-    await program.parseAsync(['node', 'jitbox', ...args]);
-  } catch {
-    process.exitCode = 1;
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-  const status = Number(process.exitCode ?? 0);
-  process.exitCode = before;
-  return { status, stdout, stderr };
+  return runCaptured(program, args, 'exit-1');
 }
 
 function tmpFile(name: string, text: string): string {

@@ -6,6 +6,7 @@
 //   <!-- exit: N -->        every command of the block exits with N (default 0)
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { runCaptured } from '../cli-capture.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'dist', 'jit', 'cli.js');
@@ -92,21 +93,5 @@ export function docBlocks(markdown: string): DocBlock[] {
 export async function jitboxInProcess(args: readonly string[]): Promise<CliRun> {
   const { buildProgram } = await import('../../jit/cli.js');
   const program = buildProgram({ json: args.includes('--json') });
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  const before = process.exitCode;
-  process.exitCode = 0;
-  process.stdout.write = ((c: string | Uint8Array) => ((stdout += String(c)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((c: string | Uint8Array) => ((stderr += String(c)), true)) as typeof process.stderr.write;
-  try {
-    await program.parseAsync(['node', 'jitbox', ...args]);
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-  const status = Number(process.exitCode ?? 0);
-  process.exitCode = before;
-  return { status, stdout, stderr };
+  return runCaptured(program, args);
 }
