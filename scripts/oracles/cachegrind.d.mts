@@ -5,6 +5,11 @@ export interface NativeBuild {
   kernelAddr: number;
   kernelHex: string;
 }
+/** Cachegrind's per-function columns the agreement check compares. */
+export type CgColumn = 'Ir' | 'I1mr' | 'ILmr' | 'Dr' | 'D1mr' | 'DLmr' | 'Dw' | 'D1mw' | 'DLmw';
+export type CgCounts = Record<CgColumn, number>;
+/** size, associativity, line size (Cachegrind's --I1/--D1/--LL triple). */
+export type Geometry = [size: number, assoc: number, line: number];
 export interface CaseArgs {
   name: string;
   n: number;
@@ -12,10 +17,10 @@ export interface CaseArgs {
   reps: number;
   mode: number;
   dataOffset: number;
-  I1: [number, number, number];
-  D1: [number, number, number];
-  LL: [number, number, number];
+  I1: Geometry;
+  D1: Geometry;
+  LL: Geometry;
 }
 export function buildNative(): NativeBuild;
-export function runValgrind(native: NativeBuild, c: CaseArgs): Record<'Ir' | 'I1mr' | 'ILmr' | 'Dr' | 'D1mr' | 'DLmr' | 'Dw' | 'D1mw' | 'DLmw', number>;
+export function runValgrind(native: NativeBuild, c: CaseArgs): CgCounts;
 export function valgrindVersion(): string;

@@ -14,31 +14,12 @@ import { AddressSpace } from '../../execmem/index.js';
 import { createCpu } from '../../emulator/index.js';
 import { applyOverrides, MemoryHierarchy, PRESETS } from '../../emulator/hierarchy/index.js';
 import { hexToBytes } from '../../support/u64.js';
+import type { CaseArgs, CgCounts, Geometry } from '../../scripts/oracles/cachegrind.mjs';
 
-export type Geometry = [size: number, assoc: number, line: number];
+export type { CgCounts, Geometry };
 
-export interface CgCounts {
-  Ir: number;
-  I1mr: number;
-  ILmr: number;
-  Dr: number;
-  D1mr: number;
-  DLmr: number;
-  Dw: number;
-  D1mw: number;
-  DLmw: number;
-}
-
-export interface CgCase {
-  name: string;
-  n: number;
-  stride: number;
-  reps: number;
-  mode: number;
-  dataOffset: number;
-  I1: Geometry;
-  D1: Geometry;
-  LL: Geometry;
+/** One recorded case: the oracle's arguments and, once recorded, Cachegrind's counts. */
+export interface CgCase extends CaseArgs {
   counts?: CgCounts;
 }
 
