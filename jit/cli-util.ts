@@ -7,7 +7,7 @@
 // `error` is the canonical record; the top-level `kind`/`message`/`details` mirror it for the
 // scripts and tests written against the earlier flat shape.
 
-import { isJitboxError } from '../support/errors.js';
+import { InvalidArgumentError, isJitboxError } from '../support/errors.js';
 
 export interface GlobalOptions {
   json?: boolean;
@@ -18,6 +18,17 @@ export interface GlobalOptions {
 export function emit(opts: GlobalOptions, json: unknown, text: () => string): void {
   if (opts.json) process.stdout.write(JSON.stringify(json) + '\n');
   else process.stdout.write(text().replace(/\n?$/, '\n'));
+}
+
+/** `--set key=value` pairs as a settings map (a later key wins); a pair without a key throws. */
+export function parseSettings(pairs: readonly string[]): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const kv of pairs) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new InvalidArgumentError(`--set expects key=value, got "${kv}"`);
+    settings[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return settings;
 }
 
 export interface CliErrorRecord {

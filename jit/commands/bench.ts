@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '../../support/errors.js';
-import { action, emit, type GlobalOptions } from '../cli-util.js';
+import { action, emit, parseSettings, type GlobalOptions } from '../cli-util.js';
 import type { Benchmark, BenchOptions } from '../bench/types.js';
 
 const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'bench');
@@ -51,12 +51,7 @@ export function register(program: Command): void {
         const o = cmd.optsWithGlobals<BenchCliOptions>();
         const seed = Number(o.seed);
         if (!Number.isInteger(seed)) throw new InvalidArgumentError(`--seed must be an integer, got "${o.seed}"`);
-        const settings: Record<string, string> = {};
-        for (const kv of o.set) {
-          const i = kv.indexOf('=');
-          if (i <= 0) throw new InvalidArgumentError(`--set expects key=value, got "${kv}"`);
-          settings[kv.slice(0, i)] = kv.slice(i + 1);
-        }
+        const settings = parseSettings(o.set);
         if (o.svg !== undefined) settings['svg'] = o.svg;
         if (o.nodes !== undefined) settings['nodes'] = o.nodes;
         const bench = await loadBenchmark(name);

@@ -9,15 +9,16 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { InvalidArgumentError } from '../../support/errors.js';
-import { action, emit, type GlobalOptions } from '../cli-util.js';
+import { action, emit, parseSettings, type GlobalOptions } from '../cli-util.js';
 import { colocateParams } from '../bench/colocate.js';
 import { packParams } from '../bench/pack.js';
 import { runUnpack } from '../bench/unpack.js';
+import { runtimeLine } from '../experiments/bench-util.js';
 import { colocateCharts, colocateConclusions, colocateSteps, colocateTables, runColocate } from '../experiments/colocate.js';
 import { configFor, describeConfig } from '../experiments/model.js';
 import { packChart, packConclusions, packCyclesChart, packSteps, packTables, runPack } from '../experiments/pack.js';
 import { writeReport, type ReportDoc, type ReportSection } from '../experiments/report.js';
-import { makeContext, progressBar, round, type ProgressFn } from '../experiments/runner.js';
+import { makeContext, progressBar, round, type ExperimentContext, type ProgressFn } from '../experiments/runner.js';
 import { barChartSvg, lineChartSvg } from '../experiments/svg.js';
 
 export const DEFAULT_REPORT_DIR = 'jitbox-out/report';
@@ -41,6 +42,25 @@ export function settingsFor(all: Record<string, string>, prefix: 'pack' | 'coloc
   return out;
 }
 
+function secondsSince(t: number): number {
+  return round((performance.now() - t) / 1000, 2);
+}
+
+/** A section for an experiment run through `ctx` (colocate, pack): its notes are the phase runtimes. */
+function contextSection(t: number, ctx: ExperimentContext, s: Omit<ReportSection, 'notes' | 'runtimeS'>): ReportSection {
+  return {
+    id: s.id,
+    title: s.title,
+    summary: s.summary,
+    params: s.params,
+    tables: s.tables,
+    conclusions: s.conclusions,
+    notes: [runtimeLine(ctx.runtime)],
+    charts: s.charts,
+    runtimeS: secondsSince(t),
+  };
+}
+
 /** Run the three experiments and assemble the report document (nothing is written). */
 export function buildReport(o: ReportOptions): ReportDoc {
   const t0 = performance.now();
@@ -57,40 +77,36 @@ export function buildReport(o: ReportOptions): ReportDoc {
     conclusions: u.conclusions,
     notes: u.notes,
     charts: u.charts,
-    runtimeS: round((performance.now() - t) / 1000, 2),
+    runtimeS: secondsSince(t),
   });
 
   t = performance.now();
   const cp = colocateParams({ quick: o.quick, settings: settingsFor(o.settings, 'colocate') }, true);
   const cctx = makeContext(o.seed, o.quick, colocateSteps(cp), o.progress);
   const c = runColocate(cctx, cp);
-  sections.push({
+  sections.push(contextSection(t, cctx, {
     id: 'colocate',
     title: 'Co-location: per-node unpackers next to their lookup tables',
     summary: `${cp.nodes.join(', ')} nodes of ${cp.keysPerNode} extent keys; ${cp.lookups} random lookups per point, each unpacking ${cp.unpacksPerLookup} returned key(s); placements colocated, shared-pack, own-page and generic, with and without a code-line prefetch at node fetch.`,
     params: c.params as unknown as Record<string, unknown>,
     tables: colocateTables(c),
     conclusions: colocateConclusions(c),
-    notes: [`phase runtimes (s): ${Object.entries(cctx.runtime).map(([k, v]) => `${k} ${v}`).join(', ')}`],
     charts: cp.arches.flatMap((a) => colocateCharts(c, a).map(lineChartSvg)),
-    runtimeS: round((performance.now() - t) / 1000, 2),
-  });
+  }));
 
   t = performance.now();
   const pp = packParams({ quick: o.quick, settings: settingsFor(o.settings, 'pack') }, true);
   const pctx = makeContext(o.seed, o.quick, packSteps(pp), o.progress);
   const p = runPack(pctx, pp);
-  sections.push({
+  sections.push(contextSection(t, pctx, {
     id: 'pack',
     title: 'Pack: BPF programs on 4 KiB pages, bpf_prog_pack and the ROX cache',
     summary: `${pp.programs} BPF programs with the fleet's size distribution, run round-robin (${pp.rounds} measured rounds after a warm-up) with one program per 4 KiB page, bpf_prog_pack on 4 KiB pages, on one 2 MiB page, and served from the ROX cache.`,
     params: p.params as unknown as Record<string, unknown>,
     tables: packTables(p),
     conclusions: packConclusions(p),
-    notes: [`phase runtimes (s): ${Object.entries(pctx.runtime).map(([k, v]) => `${k} ${v}`).join(', ')}`],
     charts: [barChartSvg(packChart(p)), barChartSvg(packCyclesChart(p))],
-    runtimeS: round((performance.now() - t) / 1000, 2),
-  });
+  }));
 
   return {
     title: 'jitbox measurement report: unpack, co-location, pack',
@@ -99,7 +115,7 @@ export function buildReport(o: ReportOptions): ReportDoc {
     generatedBy: `jitbox report --seed ${o.seed}${o.quick ? ' --quick' : ''}${Object.entries(o.settings).map(([k, v]) => ` --set ${k}=${v}`).join('')}`,
     sections,
     models: { x86_64: describeConfig(configFor('x86_64', pp.model)), arm64: describeConfig(configFor('arm64', pp.model)) },
-    totalRuntimeS: round((performance.now() - t0) / 1000, 2),
+    totalRuntimeS: secondsSince(t0),
   };
 }
 
@@ -123,12 +139,7 @@ export function register(program: Command): void {
         const o = cmd.optsWithGlobals<ReportCliOptions>();
         const seed = Number(o.seed);
         if (!Number.isSafeInteger(seed)) throw new InvalidArgumentError(`--seed must be an integer, got "${o.seed}"`);
-        const settings: Record<string, string> = {};
-        for (const kv of o.set) {
-          const i = kv.indexOf('=');
-          if (i <= 0) throw new InvalidArgumentError(`--set expects key=value, got "${kv}"`);
-          settings[kv.slice(0, i)] = kv.slice(i + 1);
-        }
+        const settings = parseSettings(o.set);
         const json = o.json === true;
         const doc = buildReport({ seed, quick: o.quick === true, settings, progress: progressBar(json) });
         const files = writeReport(o.out, doc);

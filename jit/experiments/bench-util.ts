@@ -34,6 +34,11 @@ export function benchText(tables: readonly Table[], conclusions: readonly string
   if (conclusions.length > 0) out.push('Conclusions (computed from the rows above):', ...conclusions.map((c) => `  - ${c}`), '');
   out.push(...extra);
   out.push(`chart: ${svg}`);
-  out.push(`phase runtimes (s): ${Object.entries(runtime).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  out.push(runtimeLine(runtime));
   return out.join('\n');
+}
+
+/** The phase runtimes of one experiment context, as one line. */
+export function runtimeLine(runtime: Record<string, number>): string {
+  return `phase runtimes (s): ${Object.entries(runtime).map(([k, v]) => `${k} ${v}`).join(', ')}`;
 }

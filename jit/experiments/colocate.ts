@@ -47,19 +47,12 @@ export interface ColocateParams {
   model: ModelParams;
 }
 
-export interface ColocateRow {
+export interface ColocateRow extends Pick<ModelCounts, 'cycles' | 'insns' | 'l1iMisses' | 'l1dMisses' | 'itlbMisses' | 'dtlbMisses' | 'walks'> {
   arch: ModelArch;
   mode: PlacementMode;
   prefetch: boolean;
   nodes: number;
   lookups: number;
-  cycles: number;
-  insns: number;
-  l1iMisses: number;
-  l1dMisses: number;
-  itlbMisses: number;
-  dtlbMisses: number;
-  walks: number;
 }
 
 export interface ColocateResult {

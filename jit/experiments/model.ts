@@ -89,12 +89,6 @@ export function addCounts(a: ModelCounts, b: ModelCounts): ModelCounts {
   return out;
 }
 
-export function perUnit(c: ModelCounts, units: number): ModelCounts {
-  const out = { ...c };
-  for (const k of Object.keys(out) as (keyof ModelCounts)[]) out[k] = units > 0 ? c[k] / units : 0;
-  return out;
-}
-
 /** A compact, JSON-safe record of the configuration used (for reports). */
 export function describeConfig(c: HierarchyConfig): Record<string, unknown> {
   return JSON.parse(JSON.stringify(c)) as Record<string, unknown>;

@@ -25,20 +25,14 @@ import { round } from './runner.js';
 export type EmuVariant = 'compiled' | 'generic';
 export const EMU_VARIANTS: readonly EmuVariant[] = ['compiled', 'generic'];
 
-export interface EmuUnpackRow {
+/** The counts are per unpacked key. */
+export interface EmuUnpackRow extends Pick<ModelCounts, 'cycles' | 'insns' | 'l1iMisses' | 'l1dMisses' | 'itlbMisses' | 'dtlbMisses'> {
   family: string;
   arch: ModelArch;
   variant: EmuVariant;
   temperature: 'hot' | 'cold';
   codeBytes: number;
   unpacks: number;
-  /** Per unpacked key. */
-  cycles: number;
-  insns: number;
-  l1iMisses: number;
-  l1dMisses: number;
-  itlbMisses: number;
-  dtlbMisses: number;
 }
 
 export interface EmuUnpackParams {
