@@ -248,6 +248,11 @@ interface Item {
 const INITIAL_CAPACITY = 256;
 const ANON_NAME = /^L(\d+)$/;
 
+/** The field of kind `k` cannot hold distance `d` (out of range or misaligned). */
+function outOfReach(k: LabelUseKind, d: number): boolean {
+  return d < k.minDelta || d > k.maxDelta || (k.align > 1 && d % k.align !== 0);
+}
+
 function grow(a: Int32Array, n: number): Int32Array {
   if (n <= a.length) return a;
   const next = new Int32Array(Math.max(n, a.length * 2));
@@ -580,7 +585,7 @@ export class CodeBuffer {
     });
   }
 
-/** x86: a jmp/jcc to `label` whose size is chosen at finish (see the header). */
+  /** x86: a jmp/jcc to `label` whose size is chosen at finish (see the header). */
   emitRelaxable(branch: RelaxableBranch, label: Label, force: RelaxForce = 'auto'): void {
     const id = this.state(label);
     this.noteUse(id, branch.name, this.len);
@@ -640,7 +645,7 @@ export class CodeBuffer {
         const via = u.veneerAt >= 0 ? base + u.veneerAt : target;
         const k = u.kind;
         const d = k.distance ? k.distance(useAddr, via) : via - useAddr;
-        if (d < k.minDelta || d > k.maxDelta || (k.align > 1 && d % k.align !== 0)) {
+        if (outOfReach(k, d)) {
           if (u.veneer && u.veneerAt < 0) {
             pending.push(u);
             continue;
@@ -726,7 +731,7 @@ export class CodeBuffer {
       const via = u.veneerAt >= 0 ? base + u.veneerAt : target;
       const k = u.kind;
       const d = k.distance ? k.distance(useAddr, via) : via - useAddr;
-      if (d < k.minDelta || d > k.maxDelta || (k.align > 1 && d % k.align !== 0)) return null;
+      if (outOfReach(k, d)) return null;
       for (let j = 0; j < k.fieldSize; j++) bytes[fieldOff + j] = this.data[u.field + j] as number;
       k.patch(bytes, fieldOff, useAddr, via);
       if (u.symbol !== null) {

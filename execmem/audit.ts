@@ -152,7 +152,7 @@ export class Auditor {
     values[f] = value >>> 0;
   }
 
-  /** The uniform record of the frame holding `off` as [unit, value], unit 0 when its shadow bytes are the record. */
+  /** The uniform unit (1 or 4) recorded for the frame holding `off`, 0 when its shadow bytes are the record. */
   private uniformOf(off: number): number {
     const units = this.uniformUnit[Math.floor(off / SHADOW_CHUNK)];
     return units === undefined ? 0 : (units[Math.floor((off % SHADOW_CHUNK) / PAGE_SIZE)] as number);

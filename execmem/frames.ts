@@ -38,7 +38,6 @@ export class Frames {
   directSplits = 0;
   directCollapses = 0;
   private view: Uint8Array;
-  private wordView: Uint32Array;
   private smallHint = 0;
   /** No free frame of a non-huge group lies below this index (allocFrame scans from here). */
   private frameHint = 0;
@@ -48,7 +47,6 @@ export class Frames {
   constructor(initialGroups: number, hugeDirectMap: boolean, onGrow: () => void) {
     this.memory = new WebAssembly.Memory({ initial: initialGroups * WASM_PAGES_PER_GROUP });
     this.view = new Uint8Array(this.memory.buffer);
-    this.wordView = new Uint32Array(this.memory.buffer);
     this.hugeDirectMap = hugeDirectMap;
     this.onGrow = onGrow;
     this.resize(initialGroups);
@@ -63,12 +61,6 @@ export class Frames {
     // Only this class grows the memory (and refreshes the view); a detached view has length 0.
     if (this.view.length === 0) this.view = new Uint8Array(this.memory.buffer);
     return this.view;
-  }
-
-  /** The same memory as 32-bit words (index = byte offset / 4), for word-sized trap fills. */
-  words(): Uint32Array {
-    if (this.wordView.length === 0) this.wordView = new Uint32Array(this.memory.buffer);
-    return this.wordView;
   }
 
   usedFrames(): number {
@@ -104,7 +96,6 @@ export class Frames {
     this.memory.grow((want - current) * WASM_PAGES_PER_GROUP);
     this.resize(want);
     this.view = new Uint8Array(this.memory.buffer);
-    this.wordView = new Uint32Array(this.memory.buffer);
     this.onGrow();
   }
 

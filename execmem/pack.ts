@@ -22,6 +22,7 @@ import type { AddressSpace } from './space.js';
 import { HUGE_PAGE_SIZE, PAGE_SIZE } from './types.js';
 import { checkAddress, checkLength, modulo, pageRound } from './validate.js';
 import { clearBits, RunIndex, setBits } from './bitmap.js';
+import { fillUnits } from './fill.js';
 
 export const BPF_PROG_PACK_SIZE = HUGE_PAGE_SIZE;
 export const BPF_PROG_CHUNK_SIZE = 64;
@@ -99,7 +100,6 @@ export class BpfPacks {
   private readonly releasedPacks = new Map<VAddr, Uint8Array>();
   private packedLive = 0;
   private slab = new ArrayBuffer(STAGING_SLAB);
-  private slabWords = new Uint32Array(this.slab);
   private slabUsed = 0;
   private readonly pagePrograms = new Map<VAddr, PageBinary>();
   private readonly freedPages = new Set<VAddr>();
@@ -425,31 +425,23 @@ export class BpfPacks {
    * shared slab so that allocation stays cheap; each is a plain Uint8Array of exactly `size` bytes.
    */
   private stagingBuffer(size: number): Uint8Array {
+    const c = this.space.config;
     if (size > STAGING_SLAB / 8) {
       const big = new Uint8Array(size);
-      this.trapFillBuffer(big);
+      fillUnits(big, c.trapWord, c.trapUnit, 0, size);
       return big;
     }
-    // Buffers start 8-byte aligned, so the word fill of [start, roundUp(end, 4)) covers exactly this
-    // buffer and alignment padding no other buffer uses.
+    // Buffers start 8-byte aligned, so a word fill's rounded-up last word lies in this buffer's
+    // alignment padding, which no other buffer uses.
     if (this.slabUsed + size > STAGING_SLAB) {
       this.slab = new ArrayBuffer(STAGING_SLAB);
-      this.slabWords = new Uint32Array(this.slab);
       this.slabUsed = 0;
     }
     const start = this.slabUsed;
     const buf = new Uint8Array(this.slab, start, size);
     this.slabUsed = roundUp(start + size, 8);
-    const c = this.space.config;
-    if (c.trapUnit === 1) buf.fill(c.trapWord);
-    else this.slabWords.fill(c.trapWord, start >>> 2, (start + size + 3) >>> 2);
+    fillUnits(buf, c.trapWord, c.trapUnit, 0, size);
     return buf;
-  }
-
-  private trapFillBuffer(buf: Uint8Array): void {
-    const c = this.space.config;
-    if (c.trapUnit === 1) buf.fill(c.trapWord);
-    else new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2).fill(c.trapWord);
   }
 }
 

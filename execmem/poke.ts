@@ -18,6 +18,7 @@ import { InvalidArgumentError, InvariantError, UnsupportedError } from '../suppo
 import { type VAddr, hexAddr } from '../support/u64.js';
 import { SHADOW_CHUNK } from './audit.js';
 import { type PokeRefusal, TextPokeError } from './errors.js';
+import { fillUnits } from './fill.js';
 import type { AddressSpace } from './space.js';
 import { PAGE_SIZE, PERM_RW, PERM_X, permString } from './types.js';
 import { checkAddress } from './validate.js';
@@ -27,21 +28,6 @@ export interface PokeOptions {
   flush?: boolean;
   /** Operation name for the audit log. */
   op?: string;
-}
-
-/** 32-bit views of whole buffers (guest memory, audit shadow chunks), made once per buffer. */
-const wordViews = new WeakMap<ArrayBufferLike, Uint32Array>();
-
-/** Fill n bytes (a multiple of 4, 4-aligned in the buffer) of `u8` from `at` with the word `value`. */
-function fillWords(u8: Uint8Array, value: number, at: number, n: number): void {
-  const buf = u8.buffer;
-  let w = wordViews.get(buf);
-  if (w === undefined || w.length === 0) {
-    w = new Uint32Array(buf, 0, buf.byteLength >>> 2);
-    wordViews.set(buf, w);
-  }
-  const i = (u8.byteOffset + at) >>> 2;
-  w.fill(value, i, i + (n >>> 2));
 }
 
 export class TextPoker {
@@ -86,8 +72,7 @@ export class TextPoker {
     }
     this.validate(op, addr, len, arm);
     this.steps(addr, len, op, (mem, host, _off, n) => {
-      if (!arm) mem.fill(value, host, host + n);
-      else fillWords(mem, value, host, n);
+      fillUnits(mem, value, arm ? 4 : 1, host, n);
     });
     this.finish(addr, len, opts.flush ?? true);
   }

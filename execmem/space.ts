@@ -38,6 +38,7 @@ import {
 } from './types.js';
 import { type ArchConfig, buildConfig, type ExecmemType, type SpaceOptions } from './config.js';
 import { Frames, FRAMES_PER_GROUP } from './frames.js';
+import { fillUnits } from './fill.js';
 import { type AreaKind, type VmArea, VmapAllocator } from './vmap.js';
 import { type AuditReport, type AuditViolation, Auditor } from './audit.js';
 import { DoubleFreeError, ExecmemExhaustedError, ForeignFreeError } from './errors.js';
@@ -290,7 +291,7 @@ export class AddressSpace implements GuestMemory {
     }
     this.vmap.insert(area);
     const mem = this.frames.bytes();
-    const filled = req.fill === 'trap' ? { value: this.config.trapWord, unit: this.config.trapUnit } : undefined;
+    const filled = req.fill === 'trap' ? this.trapFill : undefined;
     for (let i = 0; i < npages; i++) {
       const f = frameList[i] as number;
       const page = start + i * PAGE_SIZE;
@@ -438,13 +439,14 @@ export class AddressSpace implements GuestMemory {
     }
   }
 
+  /** The arch trap unit as the auditor's `fill` record of a freshly trap-filled frame. */
+  private get trapFill(): { value: number; unit: 1 | 4 } {
+    return { value: this.config.trapWord, unit: this.config.trapUnit };
+  }
+
   /** Fill host bytes with the arch trap (x86 INT3 bytes; arm64 BRK words, `off`/`len` 4-aligned). */
   trapFillHost(off: number, len: number): void {
-    if (this.config.trapUnit === 1) {
-      this.frames.bytes().fill(this.config.trapWord, off, off + len);
-      return;
-    }
-    this.frames.words().fill(this.config.trapWord, off >>> 2, (off + len) >>> 2);
+    fillUnits(this.frames.bytes(), this.config.trapWord, this.config.trapUnit, off, len);
   }
 
   /** True when every byte of [addr, addr+len) reads as the arch trap. */
@@ -511,7 +513,7 @@ export class AddressSpace implements GuestMemory {
       const f = this.frames.allocFrame();
       this.trapFillHost(f * PAGE_SIZE, PAGE_SIZE);
       this.pages.set(a, { frame: f, perm: PERM_ROX, huge: false, area: this.kernelImage });
-      this.auditor.transition(a, null, PERM_ROX, 'boot: map kernel text', f * PAGE_SIZE, mem(), { value: this.config.trapWord, unit: this.config.trapUnit });
+      this.auditor.transition(a, null, PERM_ROX, 'boot: map kernel text', f * PAGE_SIZE, mem(), this.trapFill);
       frameList.push(f);
     }
     this.setAliasPerms(frameList, PERM_RO, false);

@@ -99,8 +99,8 @@ function isWide(x: RM | number): x is Reg16 | Reg32 | Reg64 {
 
 /** `imm` lies in IMM_LIMITS[size] (size 16, 32 or 64). */
 function immFits(size: number, imm: number): boolean {
-  const ok = size === 64 ? imm >= -(2 ** 31) && imm <= 2 ** 31 - 1 : size === 32 ? imm >= -(2 ** 31) && imm <= 2 ** 32 - 1 : imm >= -32768 && imm <= 65535;
-  return ok && Number.isInteger(imm);
+  const lim = IMM_LIMITS[size as OpSize];
+  return imm >= lim[0] && imm <= lim[1] && Number.isInteger(imm);
 }
 
 /** Write LOCK before an instruction with a memory destination; returns the offset to undo to. */
