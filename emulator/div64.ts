@@ -6,7 +6,7 @@
 // Invariants:
 // - udiv128 leaves the full 128-bit quotient in `divOut.q0..q3` and the 64-bit remainder in
 //   `divOut.r0, r1` (32-bit words, low first, as int32); callers decide what overflows.
-// - negate128 / the helpers read and write only their arguments and `divOut`; no allocation.
+// - udiv128 and its helpers read and write only their arguments and `divOut`; no allocation.
 
 /** Results of udiv128 (int32 words, low first). */
 export const divOut = { q0: 0, q1: 0, q2: 0, q3: 0, r0: 0, r1: 0 };

@@ -12,8 +12,7 @@
 import binaryen from 'binaryen';
 import { R_A, R_B, R_C, R_D, R_FL, R_REGS, FL_S, FL_SF, FL_SUB } from '../arm64/decode.js';
 import { K_ADD, K_LOGIC, K_SUB, type LazyFlags } from './arm64-flags.js';
-
-type Expr = binaryen.ExpressionRef;
+import { type Expr, i64const, i64pair } from './types.js';
 
 /** What the lowering needs from the block being emitted: register access and scratch locals. */
 export interface A64Ctx {
@@ -36,7 +35,7 @@ interface Seq {
   t: number;
 }
 
-export function k64(lo: number, hi: number): bigint {
+function k64(lo: number, hi: number): bigint {
   return BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
 }
 
@@ -221,7 +220,7 @@ export function lowerAlu(c: A64Ctx, recs: Int32Array, o: number): Expr[] | null 
     case 33 /* Op.BTI */:
       return [];
     case 2 /* Op.MOVI */:
-      return [c.setX(rd, m.i64.const(k64(A, B)))];
+      return [c.setX(rd, i64pair(m, A, B))];
     case 3 /* Op.MOVK */: {
       const mask = ~(0xffffn << BigInt(C));
       const v = m.i64.or(m.i64.and(c.x(rd), m.i64.const(BigInt.asIntN(64, mask))), m.i64.const(BigInt.asIntN(64, BigInt(A) << BigInt(C))));
@@ -238,14 +237,14 @@ export function lowerAlu(c: A64Ctx, recs: Int32Array, o: number): Expr[] | null 
     case 7 /* Op.ADC */:
       return adc(c, rd, rn, rm, fl);
     case 8 /* Op.LOG_IMM */:
-      return logical(c, rd, rn, sf ? m.i64.const(k64(A, B)) : m.i32.const(A), C, sf);
+      return logical(c, rd, rn, sf ? i64pair(m, A, B) : m.i32.const(A), C, sf);
     case 9 /* Op.LOG_SREG */: {
       let b = sf ? shift64(m, c.x(rm), C, A) : shift32(m, w(c, rm), C, A);
       if (B) b = sf ? m.i64.xor(b, m.i64.const(-1n)) : m.i32.xor(b, m.i32.const(-1));
       return logical(c, rd, rn, b, D, sf);
     }
     case 10 /* Op.UBFM */: {
-      if (sf) return [c.setX(rd, m.i64.and(shift64(m, c.x(rn), 3, rm), m.i64.const(k64(A, B))))];
+      if (sf) return [c.setX(rd, m.i64.and(shift64(m, c.x(rn), 3, rm), i64pair(m, A, B)))];
       return [setW(c, rd, m.i32.and(shift32(m, w(c, rn), 3, rm), m.i32.const(A)))];
     }
     case 11 /* Op.SBFM */:
@@ -256,7 +255,7 @@ export function lowerAlu(c: A64Ctx, recs: Int32Array, o: number): Expr[] | null 
       const g = (i: number): Expr => m.local.get(i, I64);
       const rot = sf ? shift64(m, g(src), 3, r) : m.i64.extend_u(shift32(m, m.i32.wrap(g(src)), 3, r));
       const out: Expr[] = [m.local.set(src, c.x(rn))];
-      const K = (v: bigint): Expr => m.i64.const(BigInt.asIntN(64, v));
+      const K = (v: bigint): Expr => i64const(m, v);
       const width = sf ? 64n : 32n;
       const ones = (1n << width) - 1n;
       if (op === 11) {

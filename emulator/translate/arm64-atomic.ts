@@ -14,7 +14,7 @@
 
 import binaryen from 'binaryen';
 import { AT_ADD, AT_CLR, AT_EOR, AT_SET, AT_SMAX, AT_SMIN, AT_UMAX, AT_UMIN, R_C, R_FL, R_REGS, R_ZR } from '../arm64/decode.js';
-import type { AccessSize, BlockEmitter, Expr } from './types.js';
+import { type AccessSize, type BlockEmitter, type Expr, i64const } from './types.js';
 
 export const SLOT_EXCL_SIZE = 37;
 export const SLOT_EXCL_ADDR = 38;
@@ -30,10 +30,6 @@ export interface AtomicCtx {
   tmp(type: binaryen.Type): number;
 }
 
-function k64(m: binaryen.Module, v: bigint): Expr {
-  return m.i64.const(BigInt.asIntN(64, v));
-}
-
 /** Sign-extend the low 8 << size bits (size < 3) of v. */
 function sx(m: binaryen.Module, v: Expr, size: number): Expr {
   return size === 0 ? m.i64.extend8_s(v) : size === 1 ? m.i64.extend16_s(v) : size === 2 ? m.i64.extend32_s(v) : v;
@@ -43,7 +39,7 @@ function sx(m: binaryen.Module, v: Expr, size: number): Expr {
 function atomicResult(m: binaryen.Module, op: number, size: number, o: () => Expr, s: () => Expr): Expr {
   switch (op) {
     case AT_ADD: return m.i64.add(o(), s());
-    case AT_CLR: return m.i64.and(o(), m.i64.xor(s(), k64(m, -1n)));
+    case AT_CLR: return m.i64.and(o(), m.i64.xor(s(), i64const(m, -1n)));
     case AT_EOR: return m.i64.xor(o(), s());
     case AT_SET: return m.i64.or(o(), s());
     case AT_SMAX: return m.select(m.i64.ge_s(sx(m, o(), size), sx(m, s(), size)), o(), s());
@@ -58,7 +54,7 @@ function atomicResult(m: binaryen.Module, op: number, size: number, o: () => Exp
 export function lowerAtomic(c: AtomicCtx, recs: Int32Array, o: number, k: number): Expr[] | null {
   const m = c.m, e = c.e;
   const op = recs[o]!;
-  if (op === 34 /* Op.CLREX */) return [e.set(SLOT_EXCL_SIZE, k64(m, -1n))];
+  if (op === 34 /* Op.CLREX */) return [e.set(SLOT_EXCL_SIZE, i64const(m, -1n))];
   if (op < 40 /* Op.LDX */ || op > 43 /* Op.CAS */) return null;
   const regs = recs[o + R_REGS]!;
   const rt = regs & 0xff, rn = (regs >>> 8) & 0xff, rs = (regs >>> 16) & 0xff;
@@ -72,12 +68,12 @@ export function lowerAtomic(c: AtomicCtx, recs: Int32Array, o: number, k: number
   };
   const out: Expr[] = [];
   const a = local(c.x(rn));
-  if (size > 0) out.push(m.if(m.i64.ne(m.i64.and(a(), k64(m, BigInt(bytes - 1))), k64(m, 0n)), e.exitResume(k)));
+  if (size > 0) out.push(m.if(m.i64.ne(m.i64.and(a(), i64const(m, BigInt(bytes - 1))), i64const(m, 0n)), e.exitResume(k)));
   const exclusive = recs[o + R_C]! !== 0;
   if (op === 40 /* Op.LDX */) {
     const v = local(e.load(bytes, false, a(), k));
     out.push(c.setX(rt, v()));
-    if (exclusive) out.push(e.set(SLOT_EXCL_SIZE, k64(m, BigInt(size))), e.set(SLOT_EXCL_ADDR, a()));
+    if (exclusive) out.push(e.set(SLOT_EXCL_SIZE, i64const(m, BigInt(size))), e.set(SLOT_EXCL_ADDR, a()));
     return out;
   }
   if (op === 41 /* Op.STX */) {
@@ -86,18 +82,18 @@ export function lowerAtomic(c: AtomicCtx, recs: Int32Array, o: number, k: number
       return out;
     }
     const ok = c.tmp(binaryen.i32);
-    out.push(m.local.set(ok, m.i32.and(m.i64.eq(e.get(SLOT_EXCL_SIZE), k64(m, BigInt(size))), m.i64.eq(e.get(SLOT_EXCL_ADDR), a()))));
+    out.push(m.local.set(ok, m.i32.and(m.i64.eq(e.get(SLOT_EXCL_SIZE), i64const(m, BigInt(size))), m.i64.eq(e.get(SLOT_EXCL_ADDR), a()))));
     out.push(m.if(m.local.get(ok, binaryen.i32), e.store(bytes, a(), c.x(rt), k)));
-    out.push(e.set(SLOT_EXCL_SIZE, k64(m, -1n)));
-    out.push(c.setX(rs, m.select(m.local.get(ok, binaryen.i32), k64(m, 0n), k64(m, 1n))));
+    out.push(e.set(SLOT_EXCL_SIZE, i64const(m, -1n)));
+    out.push(c.setX(rs, m.select(m.local.get(ok, binaryen.i32), i64const(m, 0n), i64const(m, 1n))));
     return out;
   }
   out.push(e.probeStore(bytes, a(), k));
   const old = local(e.load(bytes, false, a(), k));
-  const sv = local(size === 3 ? c.x(rs) : m.i64.and(c.x(rs), k64(m, mask)));
+  const sv = local(size === 3 ? c.x(rs) : m.i64.and(c.x(rs), i64const(m, mask)));
   if (op === 42 /* Op.ATOMIC */) {
     let r = atomicResult(m, recs[o + R_C]!, size, old, sv);
-    if (size < 3) r = m.i64.and(r, k64(m, mask));
+    if (size < 3) r = m.i64.and(r, i64const(m, mask));
     out.push(e.store(bytes, a(), r, k));
     out.push(c.setX(rt, old()));
     return out;

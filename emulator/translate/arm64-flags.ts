@@ -16,8 +16,7 @@
 // Condition semantics: Arm ARM ConditionHolds.
 
 import binaryen from 'binaryen';
-
-type Expr = binaryen.ExpressionRef;
+import type { Expr } from './types.js';
 
 export const K_DYN = -1, K_NZCV = 0, K_SUB = 1, K_ADD = 2, K_LOGIC = 3;
 /** FK value offset of the 32-bit forms. */

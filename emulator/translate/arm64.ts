@@ -25,10 +25,10 @@ import type { Machine } from '../machine.js';
 import { REC_WORDS } from '../decode-cache.js';
 import { InvalidArgumentError } from '../../support/errors.js';
 import { vaddrFromPair, type VAddr } from '../../support/u64.js';
-import { type A64Ctx, extendReg, k64, lowerAlu } from './arm64-alu.js';
+import { type A64Ctx, extendReg, lowerAlu } from './arm64-alu.js';
 import { type AtomicCtx, lowerAtomic, SLOT_EXCL_ADDR, SLOT_EXCL_SIZE } from './arm64-atomic.js';
 import { type FlagSlots, K_NZCV, LazyFlags, nzcvFromRecord } from './arm64-flags.js';
-import type { AccessSize, ArchTranslator, BlockEmitter, BlockTranslation, Expr, GuestBlock, Terminator } from './types.js';
+import { type AccessSize, type ArchTranslator, type BlockEmitter, type BlockTranslation, type Expr, type GuestBlock, i64pair, type Terminator } from './types.js';
 
 export const SLOT_SP = 31;
 export const SLOT_FK = 32, SLOT_FA = 33, SLOT_FB = 34, SLOT_FR = 35;
@@ -83,7 +83,7 @@ class BlockLowering implements A64Ctx, AtomicCtx {
     const ga = (): Expr => m.local.get(addr, I64);
     const out: Expr[] = [];
     let base: Expr;
-    if (op === 38 /* Op.LDR_LIT */) base = m.i64.const(k64(off, recs[o + R_B]!));
+    if (op === 38 /* Op.LDR_LIT */) base = i64pair(m, off, recs[o + R_B]!);
     else if (op === 37 /* Op.LDST_REG */) base = m.i64.add(this.x(rn), extendReg(m, this.x(rm), recs[o + R_C]!, off));
     else if (wb === WB_POST || off === 0) base = this.x(rn);
     else base = m.i64.add(this.x(rn), m.i64.const(BigInt(off)));

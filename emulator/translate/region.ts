@@ -22,6 +22,7 @@ import {
   type GuestBlock,
   i64pair,
   MAX_SLOTS,
+  vaddrConst,
 } from './types.js';
 import {
   MISS_READ,
@@ -40,7 +41,7 @@ import {
   XR_STATUS,
   XR_STORES,
 } from './scratch.js';
-import { vaddrToPair, type VAddr } from '../../support/u64.js';
+import type { VAddr } from '../../support/u64.js';
 
 const EXIT_LABEL = 'x$exit';
 
@@ -60,11 +61,6 @@ export interface CompiledRegion {
   readonly blocks: readonly number[];
   /** Every block the region depends on (translated ones). */
   readonly bytes: number;
-}
-
-function i64c(m: binaryen.Module, v: number): Expr {
-  const p = vaddrToPair(v);
-  return i64pair(m, p.lo, p.hi);
 }
 
 class Emitter implements BlockEmitter {
@@ -171,7 +167,7 @@ class Emitter implements BlockEmitter {
   /** Exit to a constant guest pc (outside the region). */
   exitPc(pc: VAddr): Expr {
     const m = this.m;
-    return m.block(null, [m.local.set(this.lStatus, m.i32.const(EXIT_PC)), m.local.set(this.lXpc, i64c(m, pc)), m.br(EXIT_LABEL)]);
+    return m.block(null, [m.local.set(this.lStatus, m.i32.const(EXIT_PC)), m.local.set(this.lXpc, vaddrConst(m, pc)), m.br(EXIT_LABEL)]);
   }
 
   exitPcExpr(target: Expr): Expr {

@@ -92,7 +92,7 @@
 
 import type binaryen from 'binaryen';
 import type { Arch } from '../../execmem/types.js';
-import type { VAddr } from '../../support/u64.js';
+import { type VAddr, vaddrToPair } from '../../support/u64.js';
 import type { Machine } from '../machine.js';
 
 export type Expr = binaryen.ExpressionRef;
@@ -197,6 +197,12 @@ export function i64const(m: binaryen.Module, v: bigint): Expr {
 /** An i64 constant from a lo/hi int32 pair. */
 export function i64pair(m: binaryen.Module, lo: number, hi: number): Expr {
   return i64const(m, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
+}
+
+/** An i64 constant holding guest address `a`. */
+export function vaddrConst(m: binaryen.Module, a: VAddr): Expr {
+  const p = vaddrToPair(a);
+  return i64pair(m, p.lo, p.hi);
 }
 
 /** Exit kinds reported by translated code (tier.ts reads them from the exit record). */

@@ -284,10 +284,16 @@ export function carryFlag(e: BlockEmitter, known: KnownFlags | null): Expr {
   return c ?? e.m.i32.and(eflagsNow(e), e.m.i32.const(CF));
 }
 
-/** F_RAW value of a shift result: PF ZF SF from r (size bytes) plus cf (i32 0/1) and of (i32 0/1). */
-export function rawShiftFlags(e: BlockEmitter, size: number, r: Expr, rCopy: Expr, rCopy2: Expr, cf: Expr, of: Expr): Expr {
+/** F_RAW EFLAGS (i32) of a size-byte result: PF ZF SF from r plus cf (i32 0/1) and OF when of (i32 0/1). */
+export function rawFlags(e: BlockEmitter, size: number, r: () => Expr, cf: Expr, of: Expr): Expr {
   const m = e.m;
-  return m.i64.extend_u(m.i32.or(resultFlags32(m, r, m.i64.eqz(rCopy), nz(m, m.i64.and(rCopy2, signBit(m, size)))), m.i32.or(cf, m.select(of, m.i32.const(OF), m.i32.const(0)))));
+  return m.i32.or(resultFlags(e, size, r), m.i32.or(cf, m.select(of, m.i32.const(OF), m.i32.const(0))));
+}
+
+/** Statements recording the i32 EFLAGS `flags` as the lazy record (kind F_RAW, alu.ts setRaw). */
+export function setRaw(e: BlockEmitter, flags: Expr): Expr[] {
+  const m = e.m;
+  return [e.set(S_FK, c64(m, F_RAW, 0)), e.set(S_FRAW, m.i64.extend_u(flags))];
 }
 
 /** PF | ZF | SF (i32) of a size-byte result held in an i64 getter (masked to the size). */

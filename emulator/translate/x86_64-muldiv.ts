@@ -14,11 +14,10 @@
 import binaryen from 'binaryen';
 import type { Expr } from './types.js';
 import type { X86Tx } from './x86_64-ctx.js';
-import { c64, CF, F_RAW, OF, resultFlags, S_FRAW, sext, sizeMask } from './x86_64-flags.js';
+import { c64, CF, F_RAW, OF, resultFlags, setRaw, sext, sizeMask } from './x86_64-flags.js';
 
 const I64 = binaryen.i64;
 const I32 = binaryen.i32;
-const S_FK = 16;
 const RAX = 0;
 const RDX = 2;
 let loopId = 0;
@@ -64,7 +63,7 @@ export function lowerMul(t: X86Tx, size: number, signed: boolean): void {
     else t.emit(t.setReg(RAX, 2, p()));
   }
   const flags = m.i32.or(resultFlags(e, size, low), m.select(ov(), m.i32.const(CF | OF), m.i32.const(0)));
-  t.emit(e.set(S_FK, c64(m, F_RAW, 0)), e.set(S_FRAW, m.i64.extend_u(flags)));
+  t.emit(...setRaw(e, flags));
   t.known = { kind: F_RAW, size };
 }
 

@@ -12,11 +12,10 @@
 import binaryen from 'binaryen';
 import type { Expr } from './types.js';
 import { type AddrRef, type X86Tx } from './x86_64-ctx.js';
-import { c64, CF, eflagsNow, F_RAW, OF, rawShiftFlags, resultFlags, S_FRAW, sext, signBit, sizeMask } from './x86_64-flags.js';
+import { c64, CF, eflagsNow, F_RAW, OF, rawFlags, setRaw, sext, signBit, sizeMask } from './x86_64-flags.js';
 
 const I64 = binaryen.i64;
 const I32 = binaryen.i32;
-const S_FK = 16;
 const RCX = 1;
 const SHL = 4;
 const SHR = 5;
@@ -132,11 +131,10 @@ function shiftCore(q: Seq, kind: number, size: number, v: () => Expr, n: () => E
     }
     of = left ? m.i32.xor(q.sign(res(), size), cf()) : m.i32.xor(q.sign(res(), size), q.bitAt(res(), q.k(w - 2)));
   }
-  const ofBit = m.select(of, m.i32.const(OF), m.i32.const(0));
   const flags =
     kind <= 3
-      ? q.l32(m.i32.or(m.i32.and(old!(), m.i32.const(~(CF | OF))), m.i32.or(cf(), ofBit)))
-      : q.l32(m.i32.or(resultFlags(q.t.e, size, res), m.i32.or(cf(), ofBit)));
+      ? q.l32(m.i32.or(m.i32.and(old!(), m.i32.const(~(CF | OF))), m.i32.or(cf(), m.select(of, m.i32.const(OF), m.i32.const(0)))))
+      : q.l32(rawFlags(q.t.e, size, res, cf(), of));
   return { res, flags };
 }
 
@@ -171,13 +169,8 @@ function shiftDoubleCore(q: Seq, right: boolean, size: number, d: () => Expr, s:
     res = q.l64(m.i64.and(m.i64.extend_u(r32), sizeMask(m, size)));
   }
   const of = m.i32.xor(q.sign(res(), size), q.sign(d(), size));
-  const flags = q.l32(m.i32.or(resultFlags(q.t.e, size, res), m.i32.or(cf(), m.select(of, m.i32.const(OF), m.i32.const(0)))));
+  const flags = q.l32(rawFlags(q.t.e, size, res, cf(), of));
   return { res, flags };
-}
-
-function setRaw(t: X86Tx, flags: Expr): Expr[] {
-  const m = t.m;
-  return [t.e.set(S_FK, c64(m, F_RAW, 0)), t.e.set(S_FRAW, m.i64.extend_u(flags))];
 }
 
 /** The shift / rotate family (SHIFT_I, SHIFT_CL, SHXD_I, SHXD_CL) of the current record. */
@@ -202,7 +195,7 @@ export function lowerShift(t: X86Tx, byCl: boolean, double: boolean, size: numbe
     const sh = double ? shiftDoubleCore(q, aux === 1, size, v, s!, k) : shiftCore(q, aux, size, v, k);
     t.emit(...q.out);
     t.emit(t.writeRm(size, addr, sh.res()));
-    t.emit(...setRaw(t, sh.flags()));
+    t.emit(...setRaw(t.e, sh.flags()));
     t.known = { kind: F_RAW, size };
     return;
   }
@@ -213,7 +206,7 @@ export function lowerShift(t: X86Tx, byCl: boolean, double: boolean, size: numbe
   t.emit(m.if(nonZero(), m.block(null, q.out)));
   const res = t.tmp(m.select(nonZero(), sh.res(), v()));
   t.emit(t.writeRm(size, addr, res()));
-  t.emit(m.if(nonZero(), m.block(null, setRaw(t, sh.flags()))));
+  t.emit(m.if(nonZero(), m.block(null, setRaw(t.e, sh.flags()))));
   t.known = null;
 }
 
@@ -221,7 +214,7 @@ export function lowerShift(t: X86Tx, byCl: boolean, double: boolean, size: numbe
  * shl (4) / shr (5) / sar (7) by a constant count n (1..63 / 1..31) of the value v already read
  * from the r/m operand, constant-folded (flags F_RAW like alu.ts shift).
  */
-export function shiftImm(t: X86Tx, kind: number, size: number, n: number, v: () => Expr, addr: AddrRef): void {
+function shiftImm(t: X86Tx, kind: number, size: number, n: number, v: () => Expr, addr: AddrRef): void {
   const m = t.m;
   const e = t.e;
   const w = size * 8;
@@ -247,7 +240,6 @@ export function shiftImm(t: X86Tx, kind: number, size: number, n: number, v: () 
   else if (kind === SHR) of = size === 8 ? m.i64.lt_s(v(), c64(m, 0, 0)) : signOf(v());
   else of = m.i32.const(0);
   t.emit(t.writeRm(size, addr, rr()));
-  t.emit(e.set(S_FK, c64(m, F_RAW, 0)));
-  t.emit(e.set(S_FRAW, rawShiftFlags(e, size, rr(), rr(), rr(), cfv(), of)));
+  t.emit(...setRaw(e, rawFlags(e, size, rr, cfv(), of)));
   t.known = { kind: F_RAW, size };
 }

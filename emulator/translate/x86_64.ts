@@ -12,11 +12,12 @@
 // written with the SDM's rules (32-bit results zero the upper half, 8/16-bit merge).
 
 import binaryen from 'binaryen';
-import { isCanonical, type VAddr } from '../../support/u64.js';
+import { isCanonical, vaddrFromPair, type VAddr } from '../../support/u64.js';
+import { REC_WORDS } from '../decode-cache.js';
 import type { Machine } from '../machine.js';
 import type { X86Machine } from '../x86_64/machine.js';
-import { ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB, ALU_XOR, BASE_NONE, BASE_RIP, IDX_NONE, IDX_RIZ, UN_DEC, UN_DIV, UN_IDIV, UN_IMUL, UN_INC, UN_MUL, UN_NEG, UN_NOT, X } from '../x86_64/ops.js';
-import type { AccessSize, ArchTranslator, BlockEmitter, BlockTranslation, Expr, GuestBlock } from './types.js';
+import { ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB, ALU_XOR, BASE_NONE, BASE_RIP, IDX_NONE, IDX_RIZ, infoAux, infoSize, UN_DEC, UN_DIV, UN_IDIV, UN_IMUL, UN_INC, UN_MUL, UN_NEG, UN_NOT, X } from '../x86_64/ops.js';
+import { type AccessSize, type ArchTranslator, type BlockEmitter, type BlockTranslation, type Expr, type GuestBlock, vaddrConst } from './types.js';
 import { type AddrRef, Unsupported, type X86Tx } from './x86_64-ctx.js';
 import {
   c64,
@@ -32,10 +33,13 @@ import {
   F_SHIFT,
   F_SUB,
   type KnownFlags,
-  rawShiftFlags,
+  rawFlags,
   S_FC,
-  S_FRAW,
+  S_FK,
+  S_FR,
+  S_FSZ,
   setLazy,
+  setRaw,
   sext,
   sizeMask,
   X86_SLOTS,
@@ -45,7 +49,6 @@ import { lowerShift } from './x86_64-shift.js';
 
 const RSP = 4;
 const RBP = 5;
-const REC = 8;
 
 function isX86(m: Machine): m is X86Machine {
   return m.arch === 'x86_64';
@@ -71,7 +74,7 @@ class BlockTx implements X86Tx {
   run(): BlockTranslation {
     const b = this.b;
     for (this.k = 0; this.k < b.count; this.k++) {
-      this.i = (b.first + this.k) * REC;
+      this.i = (b.first + this.k) * REC_WORDS;
       const before = this.out.length;
       const knownBefore = this.known;
       let end: BlockTranslation['end'] | null;
@@ -134,8 +137,7 @@ class BlockTx implements X86Tx {
     const c = r[i + 4]!;
     const disp = r[i + 5]!;
     if (base === BASE_RIP) {
-      const t = this.insnEnd() + disp;
-      return c64(m, t | 0, Math.floor(t / 4294967296) | 0);
+      return vaddrConst(m, this.insnEnd() + disp);
     }
     let a: Expr = c64(m, disp, disp >> 31);
     if (base !== BASE_NONE && base >= 0) a = m.i64.add(a, this.e.get(base));
@@ -300,8 +302,7 @@ class BlockTx implements X86Tx {
   }
 
   private directTarget(): VAddr {
-    const r = this.r;
-    const t = r[this.i + 7]! * 4294967296 + (r[this.i + 6]! >>> 0);
+    const t = vaddrFromPair(this.r[this.i + 6]!, this.r[this.i + 7]!);
     if (!isCanonical(t)) throw new Unsupported();
     return t;
   }
@@ -319,8 +320,8 @@ class BlockTx implements X86Tx {
     const i = this.i;
     const op = r[i]!;
     const info = r[i + 1]!;
-    const size = (info >>> 8) & 0xf;
-    const aux = (info >>> 12) & 0xf;
+    const size = infoSize(info);
+    const aux = infoAux(info);
     const a = r[i + 2]!;
     switch (op) {
       case X.NOP:
@@ -414,7 +415,7 @@ class BlockTx implements X86Tx {
       case X.CALL: {
         const t = this.directTarget();
         const next = this.insnEnd();
-        this.push(() => c64(m, next | 0, Math.floor(next / 4294967296) | 0));
+        this.push(() => vaddrConst(m, next));
         return { kind: 'jump', target: t, count: true };
       }
       case X.RET: {
@@ -463,10 +464,10 @@ class BlockTx implements X86Tx {
       }
       case X.ALU_RM_R:
       case X.ALU_RM_I: {
-        const addr = { get: (): Expr => c64(m, 0, 0) };
+        const addr = this.addrRef();
         const av = this.tmp(this.readRm(size, addr));
         const bv = this.tmp(op === X.ALU_RM_R ? this.getReg(a, size) : this.imm(size));
-        const write = this.isMem() ? (v: Expr) => e.store(size as AccessSize, addr.get(), v, this.k) : (v: Expr) => this.setReg(r[i + 3]!, size, v);
+        const write = (v: Expr): Expr => this.writeRm(size, addr, v);
         this.alu(aux, size, av, bv, write);
         return null;
       }
@@ -482,12 +483,11 @@ class BlockTx implements X86Tx {
           const cf = carryFlag(e, this.known);
           const cfl = e.local(binaryen.i32);
           this.emit(m.local.set(cfl, cf));
-          const addr = { get: (): Expr => c64(m, 0, 0) };
+          const addr = this.addrRef();
           const v = this.tmp(this.readRm(size, addr));
           const one = (): Expr => c64(m, 1, 0);
           const res = this.tmp(m.i64.and(aux === UN_INC ? m.i64.add(v(), one()) : m.i64.sub(v(), one()), sizeMask(m, size)));
-          if (this.isMem()) this.emit(e.store(size as AccessSize, addr.get(), res(), this.k));
-          else this.emit(this.setReg(r[i + 3]!, size, res()));
+          this.emit(this.writeRm(size, addr, res()));
           const kind = aux === UN_INC ? F_INC : F_DEC;
           this.emit(...setLazy(e, kind, size, res(), v(), one()));
           this.emit(e.set(S_FC, m.i64.extend_u(m.local.get(cfl, binaryen.i32))));
@@ -503,9 +503,9 @@ class BlockTx implements X86Tx {
           return null;
         }
         if (aux !== UN_NOT && aux !== UN_NEG) throw new Unsupported();
-        const addr = { get: (): Expr => c64(m, 0, 0) };
+        const addr = this.addrRef();
         const v = this.tmp(this.readRm(size, addr));
-        const write = this.isMem() ? (x: Expr) => e.store(size as AccessSize, addr.get(), x, this.k) : (x: Expr) => this.setReg(r[i + 3]!, size, x);
+        const write = (x: Expr): Expr => this.writeRm(size, addr, x);
         if (aux === UN_NOT) {
           this.emit(write(m.i64.and(m.i64.xor(v(), c64(m, -1, -1)), sizeMask(m, size))));
           return null;
@@ -542,11 +542,10 @@ class BlockTx implements X86Tx {
         return null;
       }
       case X.XCHG: {
-        const addr = { get: (): Expr => c64(m, 0, 0) };
+        const addr = this.addrRef();
         const mv = this.tmp(this.readRm(size, addr));
         const rv = this.tmp(this.getReg(a, size));
-        if (this.isMem()) this.emit(e.store(size as AccessSize, addr.get(), rv(), this.k));
-        else this.emit(this.setReg(r[i + 3]!, size, rv()));
+        this.emit(this.writeRm(size, addr, rv()));
         this.emit(this.setReg(a, size, mv()));
         return null;
       }
@@ -567,8 +566,7 @@ class BlockTx implements X86Tx {
         const ovl = e.local(binaryen.i32);
         this.emit(m.local.set(ovl, ov));
         this.emit(this.setReg(a, size, res()));
-        this.emit(e.set(16, c64(m, F_RAW, 0)));
-        this.emit(e.set(S_FRAW, rawShiftFlags(e, size, res(), res(), res(), m.select(m.local.get(ovl, binaryen.i32), m.i32.const(1), m.i32.const(0)), m.local.get(ovl, binaryen.i32))));
+        this.emit(...setRaw(e, rawFlags(e, size, res, m.select(m.local.get(ovl, binaryen.i32), m.i32.const(1), m.i32.const(0)), m.local.get(ovl, binaryen.i32))));
         this.known = { kind: F_RAW, size };
         return null;
       }
@@ -649,7 +647,7 @@ class BlockTx implements X86Tx {
         const t = this.tmp(this.readRm(8));
         this.canonicalOrResume(t);
         const next = this.insnEnd();
-        this.push(() => c64(m, next | 0, Math.floor(next / 4294967296) | 0));
+        this.push(() => vaddrConst(m, next));
         return { kind: 'indirect', target: t(), count: true };
       }
       case X.LEAVE: {
@@ -666,7 +664,7 @@ class BlockTx implements X86Tx {
   private setShiftLazy(res: Expr): Expr[] {
     const m = this.m;
     const e = this.e;
-    return [e.set(16, c64(m, F_SHIFT, 0)), e.set(17, c64(m, 8, 0)), e.set(18, res)];
+    return [e.set(S_FK, c64(m, F_SHIFT, 0)), e.set(S_FSZ, c64(m, 8, 0)), e.set(S_FR, res)];
   }
 }
 
@@ -715,11 +713,11 @@ export class X86Translator implements ArchTranslator {
   }
 
   directTargets(block: GuestBlock): VAddr[] {
-    const last = (block.first + block.count - 1) * REC;
+    const last = (block.first + block.count - 1) * REC_WORDS;
     const op = block.recs[last]!;
     const out = [block.pc + block.bytes];
     if (op === X.JCC || op === X.JCC_NZ || op === X.JCC_Z || op === X.JMP || op === X.CALL) {
-      const t = block.recs[last + 7]! * 4294967296 + (block.recs[last + 6]! >>> 0);
+      const t = vaddrFromPair(block.recs[last + 6]!, block.recs[last + 7]!);
       if (op === X.JMP || op === X.CALL) out.length = 0;
       out.unshift(t);
     } else if (op === X.RET || op === X.JMP_RM || op === X.CALL_RM || op === X.INT3 || op === X.UD2) out.length = 0;
