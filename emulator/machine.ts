@@ -157,9 +157,7 @@ export abstract class Machine {
     this.port = new GuestMemoryPort(space);
     this.capstoneCheck = opts.capstoneCheck ?? true;
     this.stack = opts.stack ?? null;
-    const tier = opts.tier ?? defaultTier();
-    if (!isTier(tier)) throw new InvalidArgumentError(`tier must be interp, translate or auto, got ${String(tier)}`);
-    this.tier = tier;
+    this.tier = checkedTier(opts.tier ?? defaultTier());
     this.unsubscribe = space.subscribe({
       codeWritten: (addr, len) => {
         this.cache.invalidateRange(addr, len);
@@ -244,8 +242,7 @@ export abstract class Machine {
     const budget = opts.budget ?? DEFAULT_BUDGET;
     if (!Number.isSafeInteger(budget) || budget <= 0) throw new InvalidArgumentError(`budget must be a positive integer, got ${budget}`);
     if (this.capstoneCheck && !capstoneReady()) throw new CapstoneNotReadyError();
-    const tier = opts.tier ?? this.tier;
-    if (!isTier(tier)) throw new InvalidArgumentError(`tier must be interp, translate or auto, got ${String(tier)}`);
+    const tier = checkedTier(opts.tier ?? this.tier);
     const pairs = args.map(toPair);
     const wantLimit = opts.trace ? 1 : MAX_BLOCK_INSNS;
     if (wantLimit !== this.blockLimit) {
@@ -493,4 +490,10 @@ export abstract class Machine {
       }
     }
   }
+}
+
+/** A tier option given by a caller, or an InvalidArgumentError naming what was given. */
+function checkedTier(tier: unknown): Tier {
+  if (!isTier(tier)) throw new InvalidArgumentError(`tier must be interp, translate or auto, got ${String(tier)}`);
+  return tier;
 }
